@@ -1,0 +1,101 @@
+import rateLimit from '@fastify/rate-limit';
+import { ConsoleLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module.js';
+import { ProblemSchema } from './common/openapi.js';
+import { createValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/config.js';
+
+export const API_PREFIX = 'api/v1';
+const BODY_LIMIT = 100 * 1024;
+
+/** Builds the application (not yet listening); shared by main.ts and the tests. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+    genReqId: () => randomUUID(),
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            // Calendar feed URLs carry a secret: log the route, never the raw URL.
+            serializers: {
+              req: (req: { method: string; routeOptions?: { url?: string }; id: string }) => ({
+                id: req.id,
+                method: req.method,
+                route: req.routeOptions?.url,
+              }),
+            },
+          },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bodyParser: false,
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : new ConsoleLogger({ json: true, logLevels: nestLogLevels(config.logLevel) }),
+  });
+  await configureApp(app, config);
+  return app;
+}
+
+/** Prefix, pipes, limits, headers, problem+json and the OpenAPI document. */
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  // Only routes that opt in with @RouteConfig({ rateLimit }) are limited (sign-in, refresh).
+  await app.register(rateLimit, {
+    global: false,
+    max: config.loginThrottleLimit,
+    timeWindow: config.loginThrottleTtlSeconds * 1000,
+  });
+  // Only JSON bodies: anything else is 415 (Fastify's default text/plain parser goes).
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useSecurityHeaders({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Swagger UI at /api/docs needs its inline bootstrap script and styles.
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('JWG Tracker')
+      .setDescription(
+        'Agenda and action items of the Indo-US Industrial Security Joint Working Group. ' +
+          'Errors are application/problem+json (RFC 9457). A record visible to one delegation ' +
+          'only is 404 to everyone else.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+    { extraModels: [ProblemSchema] },
+  );
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/openapi.json',
+    useGlobalPrefix: false,
+  });
+}
+
+function nestLogLevels(level: AppConfig['logLevel']) {
+  const order = ['fatal', 'error', 'warn', 'log', 'debug'] as const;
+  const cut = { fatal: 1, error: 2, warn: 3, info: 4, debug: 5, silent: 0 }[level];
+  return order.slice(0, cut);
+}

@@ -1,0 +1,221 @@
+import {
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { nowIso } from '../common/clock.js';
+import type { AuthUser } from '../common/auth-user.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { User } from '../users/user.entity.js';
+import type { TokenPairDto } from './dto/auth.dto.js';
+import { verifyPassword } from './passwords.js';
+import { LoginLockout, RefreshToken, Session } from './session.entity.js';
+import { endAllSessions, issueRefreshToken, openSession, revokeSession } from './sessions.js';
+import { hashRefreshToken, jwtKey, signAccessToken, type AccessClaims } from './tokens.js';
+
+const FAILURES_BEFORE_LOCK = 5;
+const FAILURE_WINDOW_MS = 15 * 60 * 1000;
+const FIRST_LOCK_MS = 15 * 60 * 1000;
+const LONGEST_LOCK_MS = 24 * 60 * 60 * 1000;
+
+export const INVALID_CREDENTIALS = 'Invalid username or password';
+
+export class AccountLockedException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many failed sign-ins: the account is locked for now', HttpStatus.TOO_MANY_REQUESTS);
+  }
+}
+
+@Injectable()
+export class AuthService {
+  readonly key: KeyObject;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.key = jwtKey(config);
+  }
+
+  /**
+   * Checks a username and password. Each attempt is counted before the password is checked,
+   * so a burst of parallel guesses cannot outrun the lockout; a success clears the count.
+   * Unknown users, deactivated users and wrong passwords get the same 401 after the same work.
+   */
+  async verifyCredentials(username: string, password: string): Promise<User> {
+    const key = username.trim().toLowerCase();
+    const user = await this.uow.transaction(async (em) => {
+      await this.countAttempt(em, key);
+      return em.findOneBy(User, { username: key });
+    });
+    const ok = await verifyPassword(user?.active ? user.passwordHash : null, password);
+    if (!ok || !user) {
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    await this.uow.transaction((em) => em.delete(LoginLockout, { username: key }));
+    return user;
+  }
+
+  private async countAttempt(em: EntityManager, username: string): Promise<void> {
+    const now = Date.now();
+    const lockout = await em.findOneBy(LoginLockout, { username });
+    if (lockout?.lockedUntil && Date.parse(lockout.lockedUntil) > now) {
+      throw new AccountLockedException(Math.ceil((Date.parse(lockout.lockedUntil) - now) / 1000));
+    }
+    const windowOpen =
+      lockout !== null && now - Date.parse(lockout.windowStartedAt) < FAILURE_WINDOW_MS;
+    const failures = windowOpen ? lockout.failures + 1 : 1;
+    const lockCount = lockout?.lockCount ?? 0;
+    const locks = failures >= FAILURES_BEFORE_LOCK;
+    const lockMs = Math.min(FIRST_LOCK_MS * 2 ** lockCount, LONGEST_LOCK_MS);
+    await em.save(LoginLockout, {
+      username,
+      failures: locks ? 0 : failures,
+      windowStartedAt: windowOpen ? lockout.windowStartedAt : new Date(now).toISOString(),
+      lockedUntil: locks ? new Date(now + lockMs).toISOString() : null,
+      lockCount: locks ? lockCount + 1 : lockCount,
+    });
+  }
+
+  async login(user: User): Promise<TokenPairDto> {
+    const { sessionId, refreshToken } = await this.uow.transaction((em) =>
+      openSession(em, user.id, this.config.refreshTokenTtlSeconds),
+    );
+    return this.tokenPair(user.id, sessionId, user.tokenVersion, refreshToken);
+  }
+
+  /**
+   * Spends a refresh token for a new pair in the same session. A token that was already spent
+   * means it leaked: the whole session (its family) is revoked.
+   */
+  async refresh(token: string): Promise<TokenPairDto> {
+    const outcome = await this.uow.transaction(async (em) => {
+      const stored = await em.findOneBy(RefreshToken, { tokenHash: hashRefreshToken(token) });
+      const session = stored && (await em.findOneBy(Session, { id: stored.sessionId }));
+      const user = session && (await em.findOneBy(User, { id: session.userId }));
+      if (!stored || !session || !user) {
+        return null;
+      }
+      if (stored.spentAt !== null) {
+        await revokeSession(em, session.id);
+        return null;
+      }
+      const now = nowIso();
+      if (session.revokedAt !== null || session.expiresAt <= now || !user.active) {
+        return null;
+      }
+      await em.update(RefreshToken, { tokenHash: stored.tokenHash }, { spentAt: now });
+      const expiresAt = new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000);
+      await em.update(Session, { id: session.id }, { expiresAt: expiresAt.toISOString() });
+      return { user, sessionId: session.id, refreshToken: await issueRefreshToken(em, session.id) };
+    });
+    if (!outcome) {
+      throw new UnauthorizedException('The refresh token is not valid');
+    }
+    return this.tokenPair(
+      outcome.user.id,
+      outcome.sessionId,
+      outcome.user.tokenVersion,
+      outcome.refreshToken,
+    );
+  }
+
+  async logout(user: AuthUser): Promise<void> {
+    await this.uow.transaction((em) => revokeSession(em, user.sessionId));
+  }
+
+  /**
+   * In one transaction: applies `change` (a new password), ends every session of the user and
+   * opens a new one for the caller.
+   */
+  async restartSessions(
+    userId: string,
+    change: (em: EntityManager) => Promise<unknown>,
+  ): Promise<TokenPairDto> {
+    const { sessionId, refreshToken, tokenVersion } = await this.uow.transaction(async (em) => {
+      await change(em);
+      await endAllSessions(em, userId);
+      const session = await openSession(em, userId, this.config.refreshTokenTtlSeconds);
+      const { tokenVersion } = await em.findOneByOrFail(User, { id: userId });
+      return { ...session, tokenVersion };
+    });
+    return this.tokenPair(userId, sessionId, tokenVersion, refreshToken);
+  }
+
+  /**
+   * The per-request session check behind every access token: the session is open, the user
+   * active, and no password, role or activation change has happened since it was issued.
+   */
+  async authenticate(claims: Partial<AccessClaims> & { sub?: string }): Promise<AuthUser | null> {
+    if (
+      claims.typ !== 'access' ||
+      typeof claims.sid !== 'string' ||
+      typeof claims.tv !== 'number'
+    ) {
+      return null;
+    }
+    const { sid, tv, sub } = claims;
+    const row = await this.uow.read((em) =>
+      em
+        .createQueryBuilder(Session, 's')
+        .innerJoin(User, 'u', 'u.id = s.user_id')
+        .select([
+          'u.id AS id',
+          'u.username AS username',
+          'u.role AS role',
+          'u.delegation AS delegation',
+          'u.active AS active',
+          'u.token_version AS tokenVersion',
+          's.revoked_at AS revokedAt',
+        ])
+        .where('s.id = :sid', { sid })
+        .getRawOne<{
+          id: string;
+          username: string;
+          role: AuthUser['role'];
+          delegation: AuthUser['delegation'];
+          active: number | boolean;
+          tokenVersion: number;
+          revokedAt: string | null;
+        }>(),
+    );
+    if (
+      !row ||
+      row.id !== sub ||
+      !row.active ||
+      row.revokedAt !== null ||
+      row.tokenVersion !== tv
+    ) {
+      return null;
+    }
+    return {
+      id: row.id,
+      username: row.username,
+      role: row.role,
+      delegation: row.delegation,
+      sessionId: sid,
+    };
+  }
+
+  private tokenPair(
+    userId: string,
+    sessionId: string,
+    tokenVersion: number,
+    refreshToken: string,
+  ): TokenPairDto {
+    return {
+      accessToken: signAccessToken(this.config, this.key, userId, {
+        sid: sessionId,
+        tv: tokenVersion,
+      }),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.config.accessTokenTtlSeconds,
+    };
+  }
+}

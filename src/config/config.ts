@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** The service's settings, read from the environment once at boot. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  databasePath: string;
+  jwtSecret: Buffer;
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  seedPassword: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  loginThrottleLimit: number;
+  loginThrottleTtlSeconds: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
+const MIN_SECRET_BYTES = 32;
+
+class ConfigErrors {
+  readonly messages: string[] = [];
+
+  integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      return fallback;
+    }
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.messages.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+}
+
+/**
+ * Validates the environment and returns a typed config, or throws one error listing every
+ * problem. A missing JWT_SECRET is generated once and kept beside the database (mode 0600),
+ * so restarts keep sessions valid.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const errors = new ConfigErrors();
+  const port = errors.integer(env, 'PORT', 3000, 0, 65535);
+  const accessTokenTtlSeconds = errors.integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86400);
+  const refreshTokenTtlSeconds = errors.integer(
+    env,
+    'REFRESH_TOKEN_TTL_SECONDS',
+    30 * 86400,
+    60,
+    365 * 86400,
+  );
+  const loginThrottleLimit = errors.integer(env, 'LOGIN_THROTTLE_LIMIT', 100, 1, 100000);
+  const loginThrottleTtlSeconds = errors.integer(env, 'LOGIN_THROTTLE_TTL_SECONDS', 60, 1, 86400);
+
+  const databasePath = resolve(env.DATABASE_PATH || 'data/jwg.sqlite');
+
+  const logLevel = (env.LOG_LEVEL || 'info') as AppConfig['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    errors.messages.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const seedPassword = env.JWG_SEED_PASSWORD || undefined;
+  if (seedPassword !== undefined && (seedPassword.length < 8 || seedPassword.length > 128)) {
+    errors.messages.push('JWG_SEED_PASSWORD must be 8 to 128 characters long');
+  }
+
+  let jwtSecret: Buffer | undefined;
+  if (env.JWT_SECRET) {
+    jwtSecret = Buffer.from(env.JWT_SECRET, 'utf8');
+    if (jwtSecret.length < MIN_SECRET_BYTES) {
+      errors.messages.push(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes long`);
+    }
+  }
+
+  if (errors.messages.length > 0) {
+    throw new Error(`Invalid configuration:\n  - ${errors.messages.join('\n  - ')}`);
+  }
+
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    databasePath,
+    jwtSecret: jwtSecret ?? loadOrCreateSecret(join(dirname(databasePath), 'jwt-secret')),
+    jwtIssuer: 'jwg-tracker',
+    jwtAudience: 'jwg-tracker-api',
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
+    seedPassword,
+    logLevel,
+    loginThrottleLimit,
+    loginThrottleTtlSeconds,
+  };
+}
+
+function loadOrCreateSecret(file: string): Buffer {
+  if (existsSync(file)) {
+    if ((statSync(file).mode & 0o077) !== 0) {
+      chmodSync(file, 0o600);
+    }
+    const secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+    if (secret.length < MIN_SECRET_BYTES) {
+      throw new Error(`Invalid configuration: ${file} holds a secret shorter than 32 bytes`);
+    }
+    return secret;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(48);
+  try {
+    writeFileSync(file, secret.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process created it first: use theirs so both sign with the same key.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      return loadOrCreateSecret(file);
+    }
+    throw error;
+  }
+  return secret;
+}

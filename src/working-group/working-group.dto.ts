@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class UpdateWorkingGroupDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ maxLength: 5000 })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(5000)
+  mandate?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 24, description: 'Months between meetings' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(24)
+  cadenceMonths?: number;
+}
+
+export class WorkingGroupDto {
+  @ApiProperty({ maxLength: 200 })
+  name!: string;
+
+  @ApiProperty({ maxLength: 5000 })
+  mandate!: string;
+
+  @ApiProperty({ description: 'A setting (default 6), not a fact from the sources' })
+  cadenceMonths!: number;
+
+  @ApiProperty()
+  version!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+}

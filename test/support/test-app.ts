@@ -1,0 +1,137 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { createApp } from '../../src/app.setup.js';
+import { type AppConfig, loadConfig } from '../../src/config/config.js';
+import { UnitOfWork } from '../../src/database/unit-of-work.js';
+
+export const SEED_PASSWORD = 'seed-password-for-tests';
+export const API = '/api/v1';
+
+/** The seeded role accounts (SPEC 6). */
+export const ACCOUNTS = [
+  'admin',
+  'dsa.in',
+  'dsa.us',
+  'sec.in',
+  'sec.us',
+  'delegate.in',
+  'delegate.us',
+  'observer.in',
+  'observer.us',
+] as const;
+export type Account = (typeof ACCOUNTS)[number];
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/**
+ * The real application on a fresh SQLite file with the real migrations and seeds, served
+ * in-process for supertest.
+ */
+export class TestApp {
+  private readonly tokens = new Map<string, string>();
+  private readonly ids = new Map<string, string>();
+
+  constructor(
+    readonly app: NestFastifyApplication,
+    readonly config: AppConfig,
+    private readonly dir: string,
+  ) {}
+
+  get http(): TestAgent {
+    return request(this.app.getHttpServer());
+  }
+
+  get uow(): UnitOfWork {
+    return this.app.get(UnitOfWork);
+  }
+
+  async login(username: string, password = SEED_PASSWORD): Promise<Tokens> {
+    const res = await this.http.post(`${API}/auth/login`).send({ username, password }).expect(200);
+    return res.body as Tokens;
+  }
+
+  /** Signs an account in and keeps its access token for as(). */
+  async signIn(username: string, password = SEED_PASSWORD): Promise<Tokens> {
+    const tokens = await this.login(username, password);
+    this.tokens.set(username, tokens.accessToken);
+    return tokens;
+  }
+
+  token(username: string): string {
+    const token = this.tokens.get(username);
+    if (!token) {
+      throw new Error(`${username} is not signed in: call signIn first`);
+    }
+    return token;
+  }
+
+  async userId(username: string): Promise<string> {
+    let id = this.ids.get(username);
+    if (!id) {
+      const res = await this.as('admin', 'get', `/users?limit=200`).expect(200);
+      for (const user of res.body.data as { id: string; username: string }[]) {
+        this.ids.set(user.username, user.id);
+      }
+      id = this.ids.get(username);
+      if (!id) {
+        throw new Error(`no user ${username}`);
+      }
+    }
+    return id;
+  }
+
+  /** A request under /api/v1 as a signed-in account. */
+  as(username: string, method: Method, path: string): request.Test {
+    return this.http[method](`${API}${path}`).set(
+      'authorization',
+      `Bearer ${this.token(username)}`,
+    );
+  }
+
+  /** Creates an account through the API (as admin) and returns its id. */
+  async createUser(fields: {
+    username: string;
+    role: string;
+    delegation: string | null;
+    password?: string;
+  }): Promise<string> {
+    const res = await this.as('admin', 'post', '/users')
+      .send({ displayName: fields.username, password: SEED_PASSWORD, ...fields })
+      .expect(201);
+    const id = (res.body as { id: string }).id;
+    this.ids.set(fields.username, id);
+    await this.signIn(fields.username, fields.password ?? SEED_PASSWORD);
+    return id;
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'jwg-test-'));
+  const config = loadConfig({
+    DATABASE_PATH: join(dir, 'jwg.sqlite'),
+    JWG_SEED_PASSWORD: SEED_PASSWORD,
+    LOG_LEVEL: 'silent',
+    LOGIN_THROTTLE_LIMIT: '10000',
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const testApp = new TestApp(app, config, dir);
+  await Promise.all(ACCOUNTS.map((account) => testApp.signIn(account)));
+  return testApp;
+}
