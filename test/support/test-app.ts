@@ -42,6 +42,8 @@ export class TestApp {
     readonly app: NestFastifyApplication,
     readonly config: AppConfig,
     private readonly dir: string,
+    /** Every route the server registered, as Fastify saw it. */
+    readonly routes: ServedRoute[],
   ) {}
 
   get http(): TestAgent {
@@ -117,9 +119,17 @@ export class TestApp {
   }
 }
 
+export interface ServedRoute {
+  method: string;
+  url: string;
+}
+
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: { signIn?: boolean } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'jwg-test-'));
   const config = loadConfig({
     DATABASE_PATH: join(dir, 'jwg.sqlite'),
@@ -129,9 +139,20 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     ...env,
   });
   const app = await createApp(config);
+  const routes: ServedRoute[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        routes.push({ method, url: route.url });
+      }
+    });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  const testApp = new TestApp(app, config, dir);
-  await Promise.all(ACCOUNTS.map((account) => testApp.signIn(account)));
+  const testApp = new TestApp(app, config, dir, routes);
+  if (options.signIn !== false) {
+    await Promise.all(ACCOUNTS.map((account) => testApp.signIn(account)));
+  }
   return testApp;
 }

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { Seeder } from '../../src/seeding/seeder.js';
+import { ACCOUNTS, createTestApp, type TestApp } from '../support/test-app.js';
+
+const count = async (app: TestApp, table: string) =>
+  Number(
+    (await app.uow.read((em) => em.query(`SELECT count(*) AS n FROM ${table}`)))[0].n as number,
+  );
+
+describe('seeds', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('loads the founding record: delegations, DSAs, role accounts and the working group', async () => {
+    const users = await app.as('admin', 'get', '/users?limit=200').expect(200);
+    const byName = Object.fromEntries(
+      users.body.data.map((u: { username: string }) => [u.username, u]),
+    );
+    expect(Object.keys(byName).sort()).toEqual([...ACCOUNTS].sort());
+    expect(byName['dsa.in']).toMatchObject({
+      displayName: 'Anurag Bajpai',
+      role: 'dsa',
+      delegation: 'IN',
+    });
+    expect(byName['dsa.us']).toMatchObject({
+      displayName: 'David Paul Bagnati',
+      role: 'dsa',
+      delegation: 'US',
+    });
+    expect(byName.admin).toMatchObject({ role: 'admin', delegation: null });
+    const group = await app.as('observer.in', 'get', '/working-group').expect(200);
+    expect(group.body.name).toBe('Indo-US Industrial Security Joint Working Group');
+  });
+
+  it('changes nothing when loaded again', async () => {
+    const before = await Promise.all(
+      ['users', 'delegations', 'working_group'].map((t) => count(app, t)),
+    );
+    const group = (await app.as('observer.in', 'get', '/working-group').expect(200)).body;
+    expect(await app.app.get(Seeder).seed()).toEqual({ created: [] });
+    const after = await Promise.all(
+      ['users', 'delegations', 'working_group'].map((t) => count(app, t)),
+    );
+    expect(after).toEqual(before);
+    expect((await app.as('observer.in', 'get', '/working-group').expect(200)).body).toEqual(group);
+    await app.login('sec.us');
+  });
+
+  it('keeps every seeded fact traceable to the sources', () => {
+    const sources = ['000_e68dc818fc36fad5.txt', '001_f78456f5a09491e4.txt']
+      .map((file) => {
+        try {
+          return readFileSync(new URL(`../../../shared/sources/${file}`, import.meta.url), 'utf8');
+        } catch {
+          return '';
+        }
+      })
+      .join('\n');
+    const users = JSON.parse(
+      readFileSync(new URL('../../seeds/users.json', import.meta.url), 'utf8'),
+    );
+    const dsas = users.filter((u: { role: string }) => u.role === 'dsa');
+    expect(dsas.map((u: { displayName: string }) => u.displayName).sort()).toEqual([
+      'Anurag Bajpai',
+      'David Paul Bagnati',
+    ]);
+    if (sources) {
+      for (const dsa of dsas) {
+        expect(sources).toContain(dsa.displayName);
+      }
+      expect(sources).toContain('Indo-US Industrial Security Joint Working Group');
+    }
+  });
+});
+
+describe('seeds without JWG_SEED_PASSWORD', () => {
+  it('prints a random password per account once and stores only hashes', async () => {
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    let app: TestApp;
+    try {
+      app = await createTestApp({ JWG_SEED_PASSWORD: '' }, { signIn: false });
+    } finally {
+      spy.mockRestore();
+    }
+    try {
+      const printed = writes.join('');
+      expect(printed).toMatch(/Generated passwords/);
+      const passwords = new Map(
+        [...printed.matchAll(/^ {2}(\S+)\s+(\S+)$/gm)].map((m) => [m[1], m[2]] as const),
+      );
+      expect([...passwords.keys()].sort()).toEqual([...ACCOUNTS].sort());
+      expect(new Set(passwords.values()).size).toBe(ACCOUNTS.length);
+      await app.login('dsa.us', passwords.get('dsa.us'));
+      await app.http
+        .post('/api/v1/auth/login')
+        .send({ username: 'dsa.us', password: 'seed-password-for-tests' })
+        .expect(401);
+      const hashes: { password_hash: string }[] = await app.uow.read((em) =>
+        em.query('SELECT password_hash FROM users'),
+      );
+      for (const { password_hash } of hashes) {
+        expect(password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+        for (const password of passwords.values()) {
+          expect(password_hash).not.toContain(password);
+        }
+      }
+      writes.length = 0;
+      const again = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+        writes.push(String(chunk));
+        return true;
+      });
+      try {
+        await app.app.get(Seeder).seed();
+      } finally {
+        again.mockRestore();
+      }
+      expect(writes.join('')).not.toMatch(/Generated passwords/);
+    } finally {
+      await app.close();
+    }
+  });
+});
