@@ -15,7 +15,8 @@ export function versionsFromIfMatch(header: string | undefined): number[] | unde
   }
   return header
     .split(',')
-    .map((tag) => /^"(\d{1,15})"$/.exec(tag.trim()))
+    // Strong comparison is octet by octet: "03" is not the tag of version 3.
+    .map((tag) => /^"(0|[1-9]\d{0,14})"$/.exec(tag.trim()))
     .filter((match): match is RegExpExecArray => match !== null)
     .map((match) => Number(match[1]));
 }

@@ -42,7 +42,7 @@ export function toProblem(error: unknown): Problem {
     const response = error.getResponse();
     const message =
       typeof response === 'object' && response !== null && 'message' in response
-        ? (response).message
+        ? response.message
         : error.message;
     return problem(
       error.getStatus(),

@@ -338,7 +338,7 @@ describe('users, delegations and the working group', () => {
         cadenceMonths: 6,
       });
       expect(get.body.mandate).toMatch(/align the policies and procedures/);
-      const etag = get.headers.etag as string;
+      const etag = get.headers.etag;
       expect(etag).toBe(`"${get.body.version}"`);
       const res = await app
         .as('dsa.us', 'patch', '/working-group')
