@@ -1,6 +1,12 @@
 import type { Role } from '../common/permissions.js';
 
-export const ACTION_ITEM_STATUSES = ['open', 'in_progress', 'blocked', 'done', 'cancelled'] as const;
+export const ACTION_ITEM_STATUSES = [
+  'open',
+  'in_progress',
+  'blocked',
+  'done',
+  'cancelled',
+] as const;
 export type ActionItemStatus = (typeof ACTION_ITEM_STATUSES)[number];
 
 export function isClosed(status: ActionItemStatus): boolean {

@@ -48,6 +48,19 @@ export class AuthService {
    * Unknown users, deactivated users and wrong passwords get the same 401 after the same work.
    */
   async verifyCredentials(username: string, password: string): Promise<User> {
+    const user = await this.checkPassword(username, password);
+    if (!user) {
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    return user;
+  }
+
+  /**
+   * The user if the password is theirs, else null; counts the attempt against the account's
+   * lockout (429 once locked). Also guards the password change, so a stolen access token
+   * cannot be used to guess the current password.
+   */
+  async checkPassword(username: string, password: string): Promise<User | null> {
     const key = username.trim().toLowerCase();
     const user = await this.uow.transaction(async (em) => {
       await this.countAttempt(em, key);
@@ -55,7 +68,7 @@ export class AuthService {
     });
     const ok = await verifyPassword(user?.active ? user.passwordHash : null, password);
     if (!ok || !user) {
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
+      return null;
     }
     await this.uow.transaction((em) => em.delete(LoginLockout, { username: key }));
     return user;

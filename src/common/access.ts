@@ -1,4 +1,4 @@
-import { ForbiddenException, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, NotFoundException } from '@nestjs/common';
 import type { DelegationCode } from '../delegations/delegation.entity.js';
 import type { AuthUser } from './auth-user.js';
 import { ROLES_BELOW_DSA, type Role } from './permissions.js';
@@ -36,10 +36,39 @@ export function assertVisible<T extends { visibility: Visibility }>(
   }
 }
 
+/**
+ * 403 when a caller would create a record in, or move one into, the other delegation's
+ * visibility (or admin into any delegation's).
+ */
+export function assertMayUseVisibility(user: AuthUser, visibility: Visibility): void {
+  if (!canSee(user, visibility)) {
+    throw new ForbiddenException(
+      `You cannot place a record in the ${visibility} delegation's view`,
+    );
+  }
+}
+
+/**
+ * A delegation-only record may be released to joint (the other side then sees it); a joint
+ * record never becomes delegation-only again (409): what the other side has seen stays shared.
+ */
+export function assertVisibilityChange(user: AuthUser, from: Visibility, to: Visibility): void {
+  if (from === to) {
+    return;
+  }
+  assertMayUseVisibility(user, to);
+  if (from === 'joint') {
+    throw new ConflictException('A joint record cannot become delegation-only again');
+  }
+}
+
 /** The record-level actions, with the record each one needs. */
 export type RecordAction =
   | { action: 'manageUser'; target: { role: Role; delegation: DelegationCode | null } }
-  | { action: 'grantRole'; role: Role; delegation: DelegationCode | null };
+  | { action: 'grantRole'; role: Role; delegation: DelegationCode | null }
+  | { action: 'manageActionItem' }
+  | { action: 'progressActionItem'; item: { ownerId: string } }
+  | { action: 'actForSide'; side: DelegationCode };
 
 /**
  * Record-level authorization: may this caller do this to this record? Throws 403 when not.
@@ -47,9 +76,17 @@ export type RecordAction =
  */
 export function assertCan(user: AuthUser, check: RecordAction): void {
   if (!can(user, check)) {
-    throw new ForbiddenException('You are not allowed to do this');
+    throw new ForbiddenException(REFUSALS[check.action]);
   }
 }
+
+const REFUSALS: Record<RecordAction['action'], string> = {
+  manageUser: 'You cannot manage this user',
+  grantRole: 'You cannot give this role in this delegation',
+  manageActionItem: 'Only dsa and secretariat manage action items',
+  progressActionItem: 'Only the owner, dsa and secretariat move this item',
+  actForSide: 'No one acts for the other delegation',
+};
 
 export function can(user: AuthUser, check: RecordAction): boolean {
   switch (check.action) {
@@ -57,6 +94,16 @@ export function can(user: AuthUser, check: RecordAction): boolean {
       return managesMembersOf(user, check.target.role, check.target.delegation);
     case 'grantRole':
       return managesMembersOf(user, check.role, check.delegation);
+    case 'manageActionItem':
+      return user.role === 'dsa' || user.role === 'secretariat';
+    case 'progressActionItem':
+      return (
+        user.role === 'dsa' ||
+        user.role === 'secretariat' ||
+        (user.role === 'delegate' && check.item.ownerId === user.id)
+      );
+    case 'actForSide':
+      return user.delegation === check.side;
   }
 }
 

@@ -13,9 +13,9 @@ export function versionsFromIfMatch(header: string | undefined): number[] | unde
   if (header === undefined || header.trim() === '*') {
     return undefined;
   }
+  // Strong comparison is octet by octet: "03" is not the tag of version 3.
   return header
     .split(',')
-    // Strong comparison is octet by octet: "03" is not the tag of version 3.
     .map((tag) => /^"(0|[1-9]\d{0,14})"$/.exec(tag.trim()))
     .filter((match): match is RegExpExecArray => match !== null)
     .map((match) => Number(match[1]));

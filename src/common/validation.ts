@@ -1,4 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { type FieldError, ValidationProblem } from './problem-details.filter.js';
 
 /** Flattens class-validator's tree into `[{field: "a.b[0].c", message}]`. */
@@ -24,3 +25,9 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => new ValidationProblem(fieldErrors(errors)),
   });
 }
+
+/**
+ * An optional field that cannot be null: unlike @IsOptional(), which lets null through to a
+ * NOT NULL column, only an absent field skips validation.
+ */
+export const Omittable = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

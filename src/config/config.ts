@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /** The service's settings, read from the environment once at boot. */
@@ -31,7 +43,8 @@ class ConfigErrors {
     if (raw === undefined || raw === '') {
       return fallback;
     }
-    const value = Number(raw);
+    // Number() would read " " as 0 and "1e3" or "0x50" as other numbers than the one meant.
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       this.messages.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
       return fallback;
@@ -112,14 +125,28 @@ function loadOrCreateSecret(file: string): Buffer {
   }
   mkdirSync(dirname(file), { recursive: true });
   const secret = randomBytes(48);
+  // Written in full under a private name, then published with link(): another instance
+  // starting at the same moment never reads a half-written file, and link() fails if it
+  // published first.
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(draft, 'wx', 0o600);
   try {
-    writeFileSync(file, secret.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    writeSync(fd, secret.toString('base64url') + '\n');
+    // A power cut after the first start must not leave an empty key behind.
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(draft, file);
   } catch (error) {
     // Another process created it first: use theirs so both sign with the same key.
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       return loadOrCreateSecret(file);
     }
     throw error;
+  } finally {
+    unlinkSync(draft);
   }
   return secret;
 }

@@ -19,6 +19,12 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databasePath'>): Data
 export async function openDatabase(config: Pick<AppConfig, 'databasePath'>): Promise<DataSource> {
   const dataSource = new DataSource(dataSourceOptions(config));
   await dataSource.initialize();
-  await dataSource.runMigrations();
+  try {
+    await dataSource.runMigrations();
+  } catch (error) {
+    // A failed migration must not leave the file open (and its WAL behind) for the caller.
+    await dataSource.destroy();
+    throw error;
+  }
   return dataSource;
 }

@@ -9,6 +9,7 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { TokenPairDto } from '../auth/dto/auth.dto.js';
 import type { AuthUser } from '../common/auth-user.js';
@@ -82,6 +83,7 @@ export class MeController {
   }
 
   @Post('password')
+  @RouteConfig({ rateLimit: {} })
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto, description: 'Every other session has ended' })
   @ApiProblems(400, 401)

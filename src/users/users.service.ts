@@ -1,9 +1,4 @@
-import {
-  BadRequestException,
-  ConflictException,
-  Injectable,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { assertCan, assertFound } from '../common/access.js';
@@ -16,7 +11,8 @@ import { updateVersioned } from '../database/versioned-update.js';
 import { DEFAULT_TIMEZONE, type DelegationCode } from '../delegations/delegation.entity.js';
 import { AuthService } from '../auth/auth.service.js';
 import type { TokenPairDto } from '../auth/dto/auth.dto.js';
-import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { hashPassword } from '../auth/passwords.js';
+import { ValidationProblem } from '../common/problem-details.filter.js';
 import { endAllSessions } from '../auth/sessions.js';
 import type {
   ChangePasswordDto,
@@ -138,9 +134,12 @@ export class UsersService {
 
   /** Changes the caller's password, ends all their sessions and opens a new one. */
   async changePassword(caller: AuthUser, dto: ChangePasswordDto): Promise<TokenPairDto> {
-    const user = await this.uow.read((em) => em.findOneByOrFail(User, { id: caller.id }));
-    if (!(await verifyPassword(user.passwordHash, dto.currentPassword))) {
-      throw new UnauthorizedException('The current password is not correct');
+    const user = await this.auth.checkPassword(caller.username, dto.currentPassword);
+    if (!user) {
+      throw new ValidationProblem(
+        [{ field: 'currentPassword', message: 'currentPassword is not your current password' }],
+        'The current password is not correct',
+      );
     }
     const passwordHash = await hashPassword(dto.newPassword);
     return this.auth.restartSessions(user.id, (em) =>

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Omittable } from '../common/validation.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class UpdateWorkingGroupDto {
   @ApiPropertyOptional({ maxLength: 200 })
-  @IsOptional()
+  @Omittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -14,7 +15,7 @@ export class UpdateWorkingGroupDto {
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 5000 })
-  @IsOptional()
+  @Omittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -22,7 +23,7 @@ export class UpdateWorkingGroupDto {
   mandate?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 24, description: 'Months between meetings' })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(1)
   @Max(24)

@@ -55,7 +55,7 @@ describe('users, delegations and the working group', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res = await app
+        const res: { body: { data: { username: string }[]; nextCursor: string | null } } = await app
           .as('observer.in', 'get', '/users')
           .query(cursor ? { limit: 2, cursor } : { limit: 2 })
           .expect(200);

@@ -3,6 +3,7 @@ import {
   chmodSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -123,9 +124,10 @@ describe('loadConfig', () => {
     },
   );
 
-  it('accepts the bounds of a range', () => {
+  it('accepts the bounds of a range, and surrounding whitespace', () => {
     expect(loadConfig({ JWT_SECRET: SECRET, PORT: '0' }).port).toBe(0);
     expect(loadConfig({ JWT_SECRET: SECRET, PORT: '65535' }).port).toBe(65535);
+    expect(loadConfig({ JWT_SECRET: SECRET, PORT: ' 8080\n' }).port).toBe(8080);
   });
 
   it('rejects a JWT_SECRET shorter than 32 bytes, and accepts one of exactly 32', () => {
@@ -149,9 +151,9 @@ describe('loadConfig', () => {
       expect(existsSync(file)).toBe(true);
       expect(fileMode(file)).toBe(0o600);
       expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
-      expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url').equals(first.jwtSecret)).toBe(
-        true,
-      );
+      expect(
+        Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url').equals(first.jwtSecret),
+      ).toBe(true);
 
       // A restart reads the same key, so the sessions signed before it stay valid.
       const second = loadConfig({ DATABASE_PATH: databasePath });

@@ -16,10 +16,12 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiProperty({ maxLength: 200 })
+  /**
+   * Any string: a token that is empty, too long or otherwise malformed is simply unknown, so
+   * 401 like every other token that is not valid (SPEC), not a 400.
+   */
+  @ApiProperty()
   @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
   refreshToken!: string;
 }
 

@@ -14,6 +14,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
+import { Omittable } from '../../common/validation.js';
 import { ROLES, type Role } from '../../common/permissions.js';
 import { DELEGATIONS, type DelegationCode } from '../../delegations/delegation.entity.js';
 
@@ -56,7 +57,7 @@ export class CreateUserDto {
     example: 'Asia/Kolkata',
     description: 'IANA zone; defaults to Asia/Kolkata (IN), America/New_York (US), UTC (admin)',
   })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(64)
   @IsTimeZone()
@@ -71,9 +72,10 @@ export class CreateUserDto {
 
 export class UpdateUserDto extends PartialType(
   PickType(CreateUserDto, ['displayName', 'role', 'email', 'timezone'] as const),
+  { skipNullProperties: false },
 ) {
   @ApiPropertyOptional({ description: 'false deactivates the account and ends its sessions' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   active?: boolean;
 }

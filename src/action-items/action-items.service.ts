@@ -1,0 +1,234 @@
+import { ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import {
+  assertCan,
+  assertMayUseVisibility,
+  assertVisibilityChange,
+  assertVisible,
+  can,
+  type Visibility,
+} from '../common/access.js';
+import type { AuthUser } from '../common/auth-user.js';
+import { nowIso } from '../common/clock.js';
+import { nextCode } from '../common/codes.js';
+import { todayIn } from '../common/dates.js';
+import { assertIfMatch } from '../common/if-match.js';
+import { DEFAULT_PAGE_SIZE, type Page, type PageQueryDto, toPage } from '../common/pagination.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { updateVersioned } from '../database/versioned-update.js';
+import { User } from '../users/user.entity.js';
+import { actionItemsQuery, type ActionItemRow, sortKey } from './action-item-queries.js';
+import { actionItemTransition, type ActionItemStatus, isClosed } from './action-item-status.js';
+import type {
+  ActionItemDto,
+  ActionItemFiltersDto,
+  CreateActionItemDto,
+  ListActionItemsQueryDto,
+  UpdateActionItemDto,
+} from './action-item.dto.js';
+import { ActionItem } from './action-item.entity.js';
+import { resolveActionItemRefs } from './action-item-refs.js';
+
+const OPEN_STATUSES = 'open,in_progress,blocked';
+
+@Injectable()
+export class ActionItemsService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async list(caller: AuthUser, query: ListActionItemsQueryDto): Promise<Page<ActionItemDto>> {
+    const { limit = DEFAULT_PAGE_SIZE, cursor, ...filters } = query;
+    const rows = await this.uow.read((em) =>
+      actionItemsQuery(em, caller, filters, { limit, cursor }),
+    );
+    const sort = filters.sort ?? 'dueDate';
+    return toPage(rows, limit, (row) => sortKey(row, sort), presentRow);
+  }
+
+  /** The caller's items that are not closed, by due date. */
+  listMine(caller: AuthUser, page: PageQueryDto): Promise<Page<ActionItemDto>> {
+    return this.list(caller, { ...page, owner: 'me', status: OPEN_STATUSES });
+  }
+
+  /** Every matching row, in batches, for the CSV export. */
+  async *export(caller: AuthUser, filters: ActionItemFiltersDto): AsyncGenerator<ActionItemDto[]> {
+    const sort = filters.sort ?? 'dueDate';
+    let cursor: string | undefined;
+    for (;;) {
+      const rows = await this.uow.read((em) =>
+        actionItemsQuery(em, caller, filters, { limit: 1000, cursor }),
+      );
+      const page = toPage(rows, 1000, (row) => sortKey(row, sort), presentRow);
+      yield page.data;
+      if (!page.nextCursor) {
+        return;
+      }
+      cursor = page.nextCursor;
+    }
+  }
+
+  async get(caller: AuthUser, id: string): Promise<ActionItemDto> {
+    return this.uow.read(async (em) => presentRow(await findVisible(em, caller, id)));
+  }
+
+  create(caller: AuthUser, dto: CreateActionItemDto): Promise<ActionItemDto> {
+    return this.uow.transaction(async (em) => presentRow(await insertActionItem(em, caller, dto)));
+  }
+
+  update(
+    caller: AuthUser,
+    id: string,
+    dto: UpdateActionItemDto,
+    ifMatch: number[] | undefined,
+  ): Promise<ActionItemDto> {
+    return this.uow.transaction(async (em) => {
+      const item = await findVisible(em, caller, id);
+      const manager = can(caller, { action: 'manageActionItem' });
+      if (!manager) {
+        assertCan(caller, { action: 'progressActionItem', item });
+        const fields = Object.keys(dto).filter((field) => field !== 'status');
+        if (fields.length > 0) {
+          throw new ForbiddenException(
+            `Only dsa and secretariat change ${fields.join(', ')}: owners move the status`,
+          );
+        }
+      }
+      const visibility = dto.visibility ?? item.visibility;
+      const { ownerTimezone, ...refs } = await resolveActionItemRefs(
+        em,
+        caller,
+        { ...item, ...dto, visibility },
+        '',
+      );
+      assertVisibilityChange(caller, item.visibility, visibility);
+      const status = dto.status ?? item.status;
+      applyTransition(item.status, status, manager);
+      if (isClosed(item.status) && !isReopening(item.status, status) && changesFields(item, dto)) {
+        throw new ConflictException('A closed item is locked: reopen it first');
+      }
+      assertIfMatch(ifMatch, item.version);
+      const changes: Partial<ActionItem> = {
+        ...dto,
+        ...refs,
+        visibility,
+        status,
+        completedAt: completedAtAfter(item, status),
+      };
+      const stamp = await updateVersioned(em, ActionItem, item.id, item.version, changes);
+      return presentRow({ ...item, ...changes, ...stamp, ownerTimezone });
+    });
+  }
+}
+
+/** Loads an item the caller may see, or 404. */
+export async function findVisible(
+  em: EntityManager,
+  caller: AuthUser,
+  id: string,
+): Promise<ActionItemRow> {
+  const item = await em
+    .createQueryBuilder(ActionItem, 'ai')
+    .innerJoin(User, 'owner', 'owner.id = ai.owner_id')
+    .addSelect('owner.timezone', 'ownerTimezone')
+    .where('ai.id = :id', { id })
+    .getRawAndEntities<{ ownerTimezone: string }>();
+  const entity = item.entities[0];
+  const row = entity ? Object.assign(entity, { ownerTimezone: item.raw[0].ownerTimezone }) : null;
+  assertVisible(caller, row, 'Action item');
+  return row;
+}
+
+/**
+ * Validates and inserts one action item: shared by POST /action-items and meeting outcomes,
+ * which report errors under their own field prefix (`actionItems[2].ownerId`).
+ */
+export async function insertActionItem(
+  em: EntityManager,
+  caller: AuthUser,
+  dto: CreateActionItemDto,
+  fieldPrefix = '',
+): Promise<ActionItemRow> {
+  const visibility: Visibility = dto.visibility ?? 'joint';
+  const refs = await resolveActionItemRefs(em, caller, { ...dto, visibility }, fieldPrefix);
+  assertMayUseVisibility(caller, visibility);
+  const now = nowIso();
+  const item: ActionItem = {
+    id: randomUUID(),
+    code: await nextCode(em, 'AI', visibility),
+    title: dto.title,
+    description: dto.description ?? '',
+    status: 'open',
+    ownerId: dto.ownerId,
+    ownerDelegation: refs.ownerDelegation,
+    dueDate: dto.dueDate,
+    meetingId: refs.meetingId,
+    agendaItemId: dto.agendaItemId ?? null,
+    policyItemId: dto.policyItemId ?? null,
+    visibility,
+    completedAt: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await em.insert(ActionItem, item);
+  return { ...item, ownerTimezone: refs.ownerTimezone };
+}
+
+/** Moves the status or throws: 403 for a move only managers make, 409 out of a closed state. */
+export function applyTransition(
+  from: ActionItemStatus,
+  to: ActionItemStatus,
+  manager: boolean,
+): void {
+  switch (actionItemTransition(from, to, manager ? 'manager' : 'owner')) {
+    case 'allowed':
+      return;
+    case 'forbidden':
+      throw new ForbiddenException(
+        to === 'cancelled'
+          ? 'Only dsa and secretariat cancel an item'
+          : 'Only dsa and secretariat reopen an item',
+      );
+    case 'conflict':
+      throw new ConflictException(`A ${from} item cannot move to ${to}; reopen it first`);
+  }
+}
+
+export function completedAtAfter(item: ActionItem, status: ActionItemStatus): string | null {
+  if (status === 'done') {
+    return item.status === 'done' ? item.completedAt : nowIso();
+  }
+  return isClosed(status) ? item.completedAt : null;
+}
+
+function isReopening(from: ActionItemStatus, to: ActionItemStatus): boolean {
+  return isClosed(from) && to === 'open';
+}
+
+function changesFields(item: ActionItem, dto: UpdateActionItemDto): boolean {
+  return Object.entries(dto).some(
+    ([field, value]) => field !== 'status' && item[field as keyof ActionItem] !== value,
+  );
+}
+
+export function presentRow(row: ActionItemRow, now: Date = new Date()): ActionItemDto {
+  return {
+    id: row.id,
+    code: row.code,
+    title: row.title,
+    description: row.description,
+    status: row.status,
+    ownerId: row.ownerId,
+    ownerDelegation: row.ownerDelegation,
+    dueDate: row.dueDate,
+    meetingId: row.meetingId,
+    agendaItemId: row.agendaItemId,
+    policyItemId: row.policyItemId,
+    visibility: row.visibility,
+    completedAt: row.completedAt,
+    overdue: !isClosed(row.status) && row.dueDate < todayIn(row.ownerTimezone, now),
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,1 @@
+export const VISIBILITIES = ['joint', 'IN', 'US'] as const;

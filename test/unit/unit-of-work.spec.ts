@@ -1,0 +1,332 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource, EntityManager } from 'typeorm';
+import { openDatabase } from '../../src/database/data-source.js';
+import { UnitOfWork } from '../../src/database/unit-of-work.js';
+
+class Intentional extends Error {
+  constructor() {
+    super('intentional failure');
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** Settles like `promise`, or rejects after `ms` so a deadlock fails fast and says so. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(ms, undefined, { signal: timeout.signal }).then(() => {
+        throw new Error(`${what} did not settle within ${ms} ms (deadlock?)`);
+      }),
+    ]);
+  } finally {
+    timeout.abort();
+  }
+}
+
+const insert = (em: EntityManager, label: string) =>
+  em.query('INSERT INTO scratch (label) VALUES (?)', [label]);
+
+async function labels(em: EntityManager): Promise<string[]> {
+  const rows: { label: string }[] = await em.query('SELECT label FROM scratch ORDER BY id');
+  return rows.map((row) => row.label);
+}
+
+describe(UnitOfWork.name, () => {
+  let dir: string;
+  let databasePath: string;
+  let dataSource: DataSource;
+  let uow: UnitOfWork;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'jwg-uow-'));
+    databasePath = join(dir, 'jwg.sqlite');
+    dataSource = await openDatabase({ databasePath });
+    uow = new UnitOfWork(dataSource);
+    await uow.transaction((em) =>
+      em.query('CREATE TABLE scratch (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE)'),
+    );
+  });
+
+  afterEach(async () => {
+    // Leave no half-open transaction behind, whatever a failing test did.
+    if (dataSource.isInitialized) {
+      await dataSource.destroy();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** What another process sees in the file: committed rows only. */
+  function committedLabels(): string[] {
+    const db = new Database(databasePath, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT label FROM scratch ORDER BY id').all() as {
+        label: string;
+      }[];
+      return rows.map((row) => row.label);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('commits a unit that resolves and rolls back one that throws', async () => {
+    await expect(uow.transaction((em) => insert(em, 'kept'))).resolves.toBeDefined();
+    await expect(
+      uow.transaction(async (em) => {
+        await insert(em, 'dropped');
+        throw new Intentional();
+      }),
+    ).rejects.toThrow(Intentional);
+    expect(await uow.read(labels)).toEqual(['kept']);
+    expect(committedLabels()).toEqual(['kept']);
+  });
+
+  it('returns what the unit returns', async () => {
+    await expect(uow.transaction(() => Promise.resolve(42))).resolves.toBe(42);
+    await expect(uow.read(() => Promise.resolve('read'))).resolves.toBe('read');
+  });
+
+  it('keeps 50 concurrent writes apart from a transaction that rolls back while they wait', async () => {
+    const inserted = deferred();
+    const failing = uow.transaction(async (em) => {
+      await insert(em, 'rolled-back');
+      inserted.resolve();
+      await sleep(50);
+      throw new Intentional();
+    });
+    // Fire the writes only once the failing transaction is open and holds its row.
+    await inserted.promise;
+    const writes = Array.from({ length: 50 }, (_, i) =>
+      uow.transaction(async (em) => {
+        await insert(em, `row-${i}`);
+        return i;
+      }),
+    );
+
+    const results = await Promise.allSettled([failing, ...writes]);
+
+    const rejected = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toBeInstanceOf(Intentional);
+    expect(results[0].status).toBe('rejected');
+    expect(results.slice(1).every((result) => result.status === 'fulfilled')).toBe(true);
+    expect(rejected.map(String).join(' ')).not.toMatch(/SQLITE_BUSY|database is locked/);
+
+    const expected = Array.from({ length: 50 }, (_, i) => `row-${i}`);
+    const seen = await uow.read(labels);
+    expect(seen).not.toContain('rolled-back');
+    expect(seen).toEqual(expected);
+    // Durable in the file, as another connection sees it.
+    expect(committedLabels()).toEqual(expected);
+  });
+
+  it("does not let a read see a pending transaction's uncommitted row", async () => {
+    const inserted = deferred();
+    const writer = uow.transaction(async (em) => {
+      await insert(em, 'uncommitted');
+      inserted.resolve();
+      await sleep(50);
+      throw new Intentional();
+    });
+    await inserted.promise;
+
+    // Straight on the shared connection the row is visible before it commits: this is what
+    // the queue keeps reads away from.
+    expect(await labels(dataSource.manager)).toEqual(['uncommitted']);
+
+    const read = uow.read(labels);
+    await expect(writer).rejects.toThrow(Intentional);
+    expect(await read).toEqual([]);
+  });
+
+  it('runs a read queued behind a write after the write commits, so it sees the row', async () => {
+    const inserted = deferred();
+    const writer = uow.transaction(async (em) => {
+      await insert(em, 'committed');
+      inserted.resolve();
+      await sleep(20);
+    });
+    await inserted.promise;
+    const read = uow.read(labels);
+    await writer;
+    expect(await read).toEqual(['committed']);
+  });
+
+  it('runs units one at a time, in the order they were started', async () => {
+    const log: string[] = [];
+    const units = Array.from({ length: 20 }, (_, i) => {
+      const work = async (em: EntityManager) => {
+        log.push(`start ${i}`);
+        await em.query('SELECT 1');
+        // Later units finish their wait sooner: only the queue keeps them in order.
+        await sleep(20 - i);
+        log.push(`end ${i}`);
+        return i;
+      };
+      return i % 3 === 0 ? uow.read(work) : uow.transaction(work);
+    });
+
+    expect(await Promise.all(units)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(log).toEqual(Array.from({ length: 20 }, (_, i) => [`start ${i}`, `end ${i}`]).flat());
+  });
+
+  it('goes on after a unit fails', async () => {
+    const order: string[] = [];
+    const failing = uow.read(() => {
+      order.push('failing');
+      return Promise.reject(new Intentional());
+    });
+    const throwing = uow.transaction(() => {
+      order.push('throwing');
+      throw new Intentional();
+    });
+    const next = uow.transaction(async (em) => {
+      order.push('next');
+      await insert(em, 'after-failures');
+    });
+    await expect(failing).rejects.toThrow(Intentional);
+    await expect(throwing).rejects.toThrow(Intentional);
+    await expect(next).resolves.toBeUndefined();
+    expect(order).toEqual(['failing', 'throwing', 'next']);
+    expect(await uow.read(labels)).toEqual(['after-failures']);
+  });
+
+  describe('a unit started inside a unit', () => {
+    it.each([
+      ['transaction', 'transaction'],
+      ['read', 'transaction'],
+      ['read', 'read'],
+    ] as const)(
+      '%s inside %s joins the enclosing unit instead of deadlocking',
+      async (inner, outer) => {
+        const result = uow[outer](async (outerEm) =>
+          uow[inner]((innerEm) => Promise.resolve(innerEm === outerEm)),
+        );
+        await expect(within(result, 2000, 'the outer unit')).resolves.toBe(true);
+      },
+    );
+
+    it('refuses a transaction inside a read', async () => {
+      const result = uow.read(() => uow.transaction(() => Promise.resolve('never')));
+      await expect(within(result, 2000, 'the outer unit')).rejects.toThrow(
+        'A transaction cannot start inside a read',
+      );
+    });
+
+    it('commits a joined transaction only with the enclosing one', async () => {
+      const outer = uow.transaction(async (em) => {
+        await insert(em, 'outer');
+        await uow.transaction((inner) => insert(inner, 'inner'));
+        throw new Intentional();
+      });
+      await expect(within(outer, 2000, 'the outer unit')).rejects.toThrow(Intentional);
+      expect(await uow.read(labels)).toEqual([]);
+      await uow.transaction(async (em) => {
+        await insert(em, 'outer');
+        await uow.transaction((inner) => insert(inner, 'inner'));
+      });
+      expect(await uow.read(labels)).toEqual(['outer', 'inner']);
+    });
+
+    it('stays joined across awaits and timers inside the unit', async () => {
+      const outer = uow.transaction(async (em) => {
+        await insert(em, 'uncommitted');
+        await sleep(5);
+        return uow.read(labels);
+      });
+      await expect(within(outer, 2000, 'the outer unit')).resolves.toEqual(['uncommitted']);
+    });
+
+    it('does not stop units started one after another from outside', async () => {
+      await uow.transaction((em) => insert(em, 'first'));
+      await uow.transaction((em) => insert(em, 'second'));
+      expect(await uow.read(labels)).toEqual(['first', 'second']);
+    });
+  });
+
+  /*
+   * Without the queue: what TypeORM 1.x's better-sqlite3 driver does with two transactions
+   * that overlap. It hands every caller the same query runner on the one connection, and
+   * `transactionSupport` is "nested": the second transaction does not fail with "cannot
+   * start a transaction within a transaction", it silently becomes SAVEPOINT typeorm_1
+   * inside the first.
+   */
+  describe('plain dataSource.transaction, without the queue (the bug the queue fixes)', () => {
+    it("loses the second transaction's acknowledged write when the first rolls back", async () => {
+      const firstInserted = deferred();
+      const releaseFirst = deferred();
+      const first = dataSource.transaction(async (em) => {
+        await insert(em, 'first');
+        firstInserted.resolve();
+        await releaseFirst.promise;
+        throw new Intentional();
+      });
+      await firstInserted.promise;
+
+      // Resolves: to its caller this write is committed (in fact RELEASE SAVEPOINT).
+      await expect(dataSource.transaction((em) => insert(em, 'acknowledged'))).resolves.toEqual(
+        expect.anything(),
+      );
+      expect(await labels(dataSource.manager)).toEqual(['first', 'acknowledged']);
+      expect(committedLabels()).toEqual([]);
+
+      releaseFirst.resolve();
+      await expect(first).rejects.toThrow(Intentional);
+
+      // The first one's ROLLBACK took the acknowledged row with it.
+      expect(await labels(dataSource.manager)).toEqual([]);
+      expect(committedLabels()).toEqual([]);
+    });
+
+    it('commits the rolled-back row and loses the other when the rollback comes first', async () => {
+      const firstInserted = deferred();
+      const secondInserted = deferred();
+      const releaseFirst = deferred();
+      const releaseSecond = deferred();
+      const first = dataSource.transaction(async (em) => {
+        await insert(em, 'rolled-back');
+        firstInserted.resolve();
+        await releaseFirst.promise;
+        throw new Intentional();
+      });
+      await firstInserted.promise;
+      const second = dataSource.transaction(async (em) => {
+        await insert(em, 'acknowledged');
+        secondInserted.resolve();
+        await releaseSecond.promise;
+      });
+      await secondInserted.promise;
+
+      // The first one's rollback runs at depth 2: ROLLBACK TO SAVEPOINT typeorm_1, which undoes
+      // the second one's row and leaves the first one's row in the open transaction...
+      releaseFirst.resolve();
+      await expect(first).rejects.toThrow(Intentional);
+      expect(await labels(dataSource.manager)).toEqual(['rolled-back']);
+
+      // ...which the second one's COMMIT then makes durable.
+      releaseSecond.resolve();
+      await expect(second).resolves.toBeUndefined();
+      expect(committedLabels()).toEqual(['rolled-back']);
+    });
+  });
+});
