@@ -2,7 +2,13 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { JwtAuthGuard, RolesGuard } from './auth/guards.js';
+import { ActionItemsModule } from './action-items/action-items.module.js';
+import { AgendaModule } from './agenda/agenda.module.js';
 import { EtagInterceptor } from './common/etag.interceptor.js';
+import { IdempotencyInterceptor } from './common/idempotency.interceptor.js';
+import { MeetingsModule } from './meetings/meetings.module.js';
+import { NotesModule } from './notes/notes.module.js';
+import { PolicyItemsModule } from './policy-items/policy-items.module.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -26,12 +32,18 @@ export class AppModule {
         UsersModule,
         DelegationsModule,
         WorkingGroupModule,
+        MeetingsModule,
+        AgendaModule,
+        PolicyItemsModule,
+        ActionItemsModule,
+        NotesModule,
       ],
       controllers: [HealthController],
       providers: [
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         { provide: APP_INTERCEPTOR, useClass: EtagInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],
     };

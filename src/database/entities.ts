@@ -1,9 +1,38 @@
-import { RefreshToken, LoginLockout, Session } from '../auth/session.entity.js';
+import { ActionItem, ActionItemUpdate } from '../action-items/action-item.entity.js';
+import { AgendaItem } from '../agenda/agenda-item.entity.js';
+import { LoginLockout, RefreshToken, Session } from '../auth/session.entity.js';
+import { IdempotencyRecord } from '../common/idempotency-record.entity.js';
 import { Delegation } from '../delegations/delegation.entity.js';
+import {
+  Meeting,
+  MeetingAttendee,
+  MeetingDecision,
+  MinutesApproval,
+} from '../meetings/meeting.entity.js';
+import { Note } from '../notes/note.entity.js';
+import { PolicyItem } from '../policy-items/policy-item.entity.js';
 import { User } from '../users/user.entity.js';
 import { WorkingGroup } from '../working-group/working-group.entity.js';
 import { Foundation1763700000000 } from './migrations/1763700000000-foundation.js';
+import { Workflow1763800000000 } from './migrations/1763800000000-workflow.js';
 
-export const ENTITIES = [Delegation, User, Session, RefreshToken, LoginLockout, WorkingGroup];
+export const ENTITIES = [
+  Delegation,
+  User,
+  Session,
+  RefreshToken,
+  LoginLockout,
+  WorkingGroup,
+  Meeting,
+  MeetingAttendee,
+  MeetingDecision,
+  MinutesApproval,
+  AgendaItem,
+  PolicyItem,
+  ActionItem,
+  ActionItemUpdate,
+  Note,
+  IdempotencyRecord,
+];
 
-export const MIGRATIONS = [Foundation1763700000000];
+export const MIGRATIONS = [Foundation1763700000000, Workflow1763800000000];

@@ -13,6 +13,16 @@ import {
 } from '../delegations/delegation.entity.js';
 import { User } from '../users/user.entity.js';
 import { WorkingGroup } from '../working-group/working-group.entity.js';
+import { findWorkingGroup } from '../working-group/working-group.service.js';
+import type { EntityManager } from 'typeorm';
+import { ActionItem } from '../action-items/action-item.entity.js';
+import { AgendaItem, type AgendaStatus } from '../agenda/agenda-item.entity.js';
+import { nextCode } from '../common/codes.js';
+import { addMonthsClamped } from '../common/dates.js';
+import type { MeetingKind, MeetingStatus } from '../meetings/meeting-status.js';
+import { Meeting, MeetingAttendee, MeetingDecision } from '../meetings/meeting.entity.js';
+import type { PolicyItemStatus } from '../policy-items/policy-item-status.js';
+import { PolicyItem } from '../policy-items/policy-item.entity.js';
 
 const SEEDS = new URL('../../seeds/', import.meta.url);
 
@@ -106,6 +116,9 @@ export class Seeder implements OnApplicationBootstrap {
         });
         added.push(seed.username);
       }
+      if ((await em.count(Meeting)) === 0) {
+        await this.seedWorkflow(em, now);
+      }
       return added;
     });
 
@@ -123,4 +136,145 @@ export class Seeder implements OnApplicationBootstrap {
     }
     return { created };
   }
+
+  /**
+   * Meeting 1 with its agenda, decisions and attendance, the policy-alignment items and the
+   * action items that follow from it; only into a database without meetings, all at once.
+   */
+  private async seedWorkflow(em: EntityManager, now: string): Promise<void> {
+    const meetings = readSeed<SeedMeeting[]>('meetings.json');
+    const policySeeds = readSeed<SeedPolicyItem[]>('policy-items.json');
+    const actionSeeds = readSeed<SeedActionItem[]>('action-items.json');
+    const users = new Map((await em.find(User)).map((u) => [u.username, u]));
+    const { cadenceMonths } = await findWorkingGroup(em);
+    const stamp = { version: 1, createdAt: now, updatedAt: now };
+
+    const policyIds = new Map<string, string>();
+    for (const seed of policySeeds) {
+      const id = randomUUID();
+      policyIds.set(seed.key, id);
+      await em.insert(PolicyItem, {
+        id,
+        code: await nextCode(em, 'PA', 'joint'),
+        title: seed.title,
+        description: seed.description,
+        isaReference: seed.isaReference,
+        status: seed.status,
+        leadIn: null,
+        leadUs: null,
+        targetDate: null,
+        concurInUserId: null,
+        concurInAt: null,
+        concurUsUserId: null,
+        concurUsAt: null,
+        visibility: 'joint',
+        ...stamp,
+      });
+    }
+
+    const meetingIds = new Map<number, Meeting>();
+    const agendaIds = new Map<string, string>();
+    for (const seed of meetings) {
+      const { attendees, agenda, decisions, ...fields } = seed;
+      const meeting: Meeting = {
+        id: randomUUID(),
+        ...fields,
+        minutesStatus: 'none',
+        minutesText: null,
+        ...stamp,
+      };
+      meetingIds.set(meeting.number, meeting);
+      await em.insert(Meeting, meeting);
+      for (const username of attendees) {
+        await em.insert(MeetingAttendee, {
+          meetingId: meeting.id,
+          userId: users.get(username)!.id,
+        });
+      }
+      for (const [i, text] of decisions.entries()) {
+        await em.insert(MeetingDecision, {
+          meetingId: meeting.id,
+          seq: i + 1,
+          text,
+          createdAt: now,
+        });
+      }
+      for (const [i, item] of agenda.entries()) {
+        const id = randomUUID();
+        agendaIds.set(item.key, id);
+        await em.insert(AgendaItem, {
+          id,
+          meetingId: meeting.id,
+          position: i + 1,
+          title: item.title,
+          description: item.description,
+          leadDelegation: null,
+          policyItemId: policyIds.get(item.policyItem) ?? null,
+          status: item.status,
+          outcome: item.outcome,
+          carriedFromId: null,
+          visibility: 'joint',
+          ...stamp,
+        });
+      }
+    }
+
+    for (const seed of actionSeeds) {
+      const owner = users.get(seed.owner)!;
+      const meeting = meetingIds.get(seed.meeting)!;
+      await em.insert(ActionItem, {
+        id: randomUUID(),
+        code: await nextCode(em, 'AI', 'joint'),
+        title: seed.title,
+        description: `Follows from meeting ${meeting.number} (${meeting.title}). The due date is the next meeting by the cadence setting, not a date from the sources.`,
+        status: 'open',
+        ownerId: owner.id,
+        ownerDelegation: owner.delegation!,
+        dueDate: addMonthsClamped(meeting.startsOn, cadenceMonths),
+        meetingId: meeting.id,
+        agendaItemId: agendaIds.get(seed.agenda) ?? null,
+        policyItemId: policyIds.get(seed.policyItem) ?? null,
+        visibility: 'joint',
+        completedAt: null,
+        ...stamp,
+      });
+    }
+  }
+}
+
+interface SeedMeeting {
+  number: number;
+  title: string;
+  kind: MeetingKind;
+  startsOn: string;
+  endsOn: string;
+  location: string;
+  hostDelegation: DelegationCode;
+  status: MeetingStatus;
+  attendees: string[];
+  agenda: {
+    key: string;
+    title: string;
+    description: string;
+    status: AgendaStatus;
+    outcome: string;
+    policyItem: string;
+  }[];
+  decisions: string[];
+}
+
+interface SeedPolicyItem {
+  key: string;
+  title: string;
+  description: string;
+  isaReference: string;
+  status: PolicyItemStatus;
+}
+
+interface SeedActionItem {
+  title: string;
+  owner: string;
+  meeting: number;
+  agenda: string;
+  policyItem: string;
 }

@@ -212,11 +212,11 @@ describe(UnitOfWork.name, () => {
   });
 
   describe('a unit started inside a unit', () => {
-    it.each([
+    it.each<['transaction' | 'read', 'transaction' | 'read']>([
       ['transaction', 'transaction'],
       ['read', 'transaction'],
       ['read', 'read'],
-    ] as const)(
+    ])(
       '%s inside %s joins the enclosing unit instead of deadlocking',
       async (inner, outer) => {
         const result = uow[outer](async (outerEm) =>

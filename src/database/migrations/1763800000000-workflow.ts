@@ -75,8 +75,8 @@ export class Workflow1763800000000 implements MigrationInterface {
       updated_at varchar(24) NOT NULL
     )`);
     await db.query(`CREATE UNIQUE INDEX policy_items_code ON policy_items (code)`);
-    // GET /policy-items pages by code within the caller's visibility scope.
-    await db.query(`CREATE INDEX policy_items_visibility ON policy_items (visibility, code)`);
+    // GET /policy-items pages by creation within the caller's visibility scope.
+    await db.query(`CREATE INDEX policy_items_created ON policy_items (created_at, id)`);
 
     await db.query(`CREATE TABLE agenda_items (
       id varchar(36) PRIMARY KEY,

@@ -1,0 +1,28 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
+
+export class CreateNoteDto {
+  @ApiProperty({ maxLength: 10000 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(10000)
+  body!: string;
+}
+
+export class NoteDto {
+  @ApiProperty({ maxLength: 36 }) id!: string;
+  @ApiProperty({ maxLength: 10000 }) body!: string;
+  @ApiProperty({ maxLength: 36 }) authorId!: string;
+  @ApiProperty({
+    enum: DELEGATIONS,
+    description: "The author's; only that delegation sees the note",
+  })
+  delegation!: DelegationCode;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class NotePageDto {
+  @ApiProperty({ type: [NoteDto] }) data!: NoteDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
