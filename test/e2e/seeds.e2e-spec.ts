@@ -59,6 +59,7 @@ describe('seeds', () => {
           return '';
         }
       })
+      .filter((text) => text !== '')
       .join('\n');
     const users = JSON.parse(
       readFileSync(new URL('../../seeds/users.json', import.meta.url), 'utf8'),
