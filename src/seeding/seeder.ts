@@ -147,7 +147,12 @@ export class Seeder implements OnApplicationBootstrap {
     const actionSeeds = readSeed<SeedActionItem[]>('action-items.json');
     const users = new Map((await em.find(User)).map((u) => [u.username, u]));
     const { cadenceMonths } = await findWorkingGroup(em);
-    const stamp = { version: 1, createdAt: now, updatedAt: now };
+    // One millisecond apart, so that lists ordered by creation show the seeds in file order.
+    let tick = Date.parse(now);
+    const stamp = () => {
+      const at = new Date(tick++).toISOString();
+      return { version: 1, createdAt: at, updatedAt: at };
+    };
 
     const policyIds = new Map<string, string>();
     for (const seed of policySeeds) {
@@ -168,7 +173,7 @@ export class Seeder implements OnApplicationBootstrap {
         concurUsUserId: null,
         concurUsAt: null,
         visibility: 'joint',
-        ...stamp,
+        ...stamp(),
       });
     }
 
@@ -181,7 +186,7 @@ export class Seeder implements OnApplicationBootstrap {
         ...fields,
         minutesStatus: 'none',
         minutesText: null,
-        ...stamp,
+        ...stamp(),
       };
       meetingIds.set(meeting.number, meeting);
       await em.insert(Meeting, meeting);
@@ -214,7 +219,7 @@ export class Seeder implements OnApplicationBootstrap {
           outcome: item.outcome,
           carriedFromId: null,
           visibility: 'joint',
-          ...stamp,
+          ...stamp(),
         });
       }
     }
@@ -236,7 +241,7 @@ export class Seeder implements OnApplicationBootstrap {
         policyItemId: policyIds.get(seed.policyItem) ?? null,
         visibility: 'joint',
         completedAt: null,
-        ...stamp,
+        ...stamp(),
       });
     }
   }

@@ -36,15 +36,65 @@ describe('seeds', () => {
     expect(group.body.name).toBe('Indo-US Industrial Security Joint Working Group');
   });
 
-  it('changes nothing when loaded again', async () => {
-    const before = await Promise.all(
-      ['users', 'delegations', 'working_group'].map((t) => count(app, t)),
+  it('loads meeting 1 with its outcomes, and the items that follow from it', async () => {
+    const meetings = await app.as('observer.us', 'get', '/meetings').expect(200);
+    const [meeting] = meetings.body.data;
+    expect(meeting).toMatchObject({
+      number: 1,
+      kind: 'plenary',
+      startsOn: '2021-09-27',
+      endsOn: '2021-10-01',
+      location: 'New Delhi',
+      hostDelegation: 'IN',
+      status: 'held',
+      minutes: { status: 'none', text: null, approvals: [] },
+    });
+    expect(meeting.decisions.map((d: { code: string }) => d.code)).toEqual(['D-1', 'D-2']);
+    expect(meeting.decisions[0].text).toMatch(/agreed in principle to establish/);
+    expect([...meeting.attendees].sort()).toEqual(
+      [await app.userId('dsa.in'), await app.userId('dsa.us')].sort(),
     );
+    const agenda = await app
+      .as('observer.us', 'get', `/meetings/${meeting.id}/agenda-items`)
+      .expect(200);
+    expect(agenda.body.data).toHaveLength(3);
+    expect(agenda.body.data.every((a: { status: string }) => a.status === 'discussed')).toBe(true);
+
+    const policy = await app.as('observer.us', 'get', '/policy-items').expect(200);
+    expect(policy.body.data.map((p: { code: string }) => p.code)).toEqual([
+      'PA-001',
+      'PA-002',
+      'PA-003',
+    ]);
+    const actions = await app.as('observer.us', 'get', '/action-items').expect(200);
+    expect(actions.body.data.map((a: { code: string }) => a.code).sort()).toEqual([
+      'AI-001',
+      'AI-002',
+      'AI-003',
+      'AI-004',
+    ]);
+    for (const item of actions.body.data) {
+      expect(item).toMatchObject({ meetingId: meeting.id, visibility: 'joint', status: 'open' });
+      expect(['IN', 'US']).toContain(item.ownerDelegation);
+    }
+  });
+
+  it('changes nothing when loaded again', async () => {
+    const tables = [
+      'users',
+      'delegations',
+      'working_group',
+      'meetings',
+      'meeting_decisions',
+      'meeting_attendees',
+      'agenda_items',
+      'policy_items',
+      'action_items',
+    ];
+    const before = await Promise.all(tables.map((t) => count(app, t)));
     const group = (await app.as('observer.in', 'get', '/working-group').expect(200)).body;
     expect(await app.app.get(Seeder).seed()).toEqual({ created: [] });
-    const after = await Promise.all(
-      ['users', 'delegations', 'working_group'].map((t) => count(app, t)),
-    );
+    const after = await Promise.all(tables.map((t) => count(app, t)));
     expect(after).toEqual(before);
     expect((await app.as('observer.in', 'get', '/working-group').expect(200)).body).toEqual(group);
     await app.login('sec.us');
