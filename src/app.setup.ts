@@ -53,8 +53,13 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     max: config.loginThrottleLimit,
     timeWindow: config.loginThrottleTtlSeconds * 1000,
   });
-  // Only JSON bodies: anything else is 415 (Fastify's default text/plain parser goes).
-  fastify.removeContentTypeParser('text/plain');
+  // Only JSON bodies: anything else is 415 (Fastify's default text/plain parser goes). An
+  // empty body declared as JSON is no body, as many clients send one on action POSTs.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, String(body), done),
+  );
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -72,6 +72,23 @@ describe('HTTP conventions', () => {
     expectProblem(await post('null'), 400);
   });
 
+  it('takes an empty body declared as JSON as no body', async () => {
+    const extra = await app.login('sec.us');
+    await app.http
+      .post(`${API}/meetings/next`)
+      .set('authorization', `Bearer ${extra.accessToken}`)
+      .set('content-type', 'application/json')
+      .expect(201);
+    await app.http
+      .post(`${API}/auth/logout`)
+      .set('authorization', `Bearer ${extra.accessToken}`)
+      .set('content-type', 'application/json')
+      .expect(204);
+    // A body that is required stays required.
+    const res = await app.as('sec.us', 'post', '/meetings').set('content-type', 'application/json');
+    expectProblem(res, 400);
+  });
+
   it('sends security headers, a request id and no X-Powered-By', async () => {
     const res = await app.as('sec.in', 'get', '/me').expect(200);
     expect(res.headers['x-powered-by']).toBeUndefined();
