@@ -14,13 +14,17 @@ interface ActionItemRefs {
   meetingId?: string | null;
   agendaItemId?: string | null;
   policyItemId?: string | null;
+  /** The owner the item already has: kept as is, it need not still be active. */
+  currentOwnerId?: string;
 }
 
 /**
  * Checks what an action item points at, all at once, and reports every problem as a 400 with
  * its field: the owner is an active delegation member (of the item's delegation when it is
- * delegation-only); the meeting, agenda item and policy item exist and are visible to the
- * caller; a joint item refers to joint records only (else it would reveal the other side's).
+ * delegation-only; an owner the item already has may have been deactivated since, and the
+ * item must still be movable, cancellable and reassignable); the meeting, agenda item and
+ * policy item exist and are visible to the caller; a joint item refers to joint records only
+ * (else it would reveal the other side's).
  * Returns what follows from them: the owner's delegation and timezone, and the meeting of the
  * agenda item when none was given.
  */
@@ -35,7 +39,8 @@ export async function resolveActionItemRefs(
     errors.push({ field: `${prefix}${field}`, message });
 
   const owner = await em.findOneBy(User, { id: refs.ownerId });
-  if (!owner || !owner.active || owner.delegation === null) {
+  const kept = owner !== null && owner.id === refs.currentOwnerId;
+  if (!owner || (!owner.active && !kept) || owner.delegation === null) {
     fail('ownerId', 'ownerId must be an active member of a delegation');
   } else if (refs.visibility !== 'joint' && owner.delegation !== refs.visibility) {
     fail(

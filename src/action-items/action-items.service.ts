@@ -42,7 +42,12 @@ export class ActionItemsService {
       actionItemsQuery(em, caller, filters, { limit, cursor }),
     );
     const sort = filters.sort ?? 'dueDate';
-    return toPage(rows, limit, (row) => sortKey(row, sort), presentRow);
+    return toPage(
+      rows,
+      limit,
+      (row) => sortKey(row, sort),
+      (row) => presentRow(row),
+    );
   }
 
   /** The caller's items that are not closed, by due date. */
@@ -58,7 +63,12 @@ export class ActionItemsService {
       const rows = await this.uow.read((em) =>
         actionItemsQuery(em, caller, filters, { limit: 1000, cursor }),
       );
-      const page = toPage(rows, 1000, (row) => sortKey(row, sort), presentRow);
+      const page = toPage(
+        rows,
+        1000,
+        (row) => sortKey(row, sort),
+        (row) => presentRow(row),
+      );
       yield page.data;
       if (!page.nextCursor) {
         return;
@@ -94,13 +104,14 @@ export class ActionItemsService {
         }
       }
       const visibility = dto.visibility ?? item.visibility;
+      // Moving into the other delegation's view is 403 whoever the owner is.
+      assertVisibilityChange(caller, item.visibility, visibility);
       const { ownerTimezone, ...refs } = await resolveActionItemRefs(
         em,
         caller,
-        { ...item, ...dto, visibility },
+        { ...item, ...dto, visibility, currentOwnerId: item.ownerId },
         '',
       );
-      assertVisibilityChange(caller, item.visibility, visibility);
       const status = dto.status ?? item.status;
       applyTransition(item.status, status, manager);
       if (isClosed(item.status) && !isReopening(item.status, status) && changesFields(item, dto)) {
@@ -113,6 +124,8 @@ export class ActionItemsService {
         visibility,
         status,
         completedAt: completedAtAfter(item, status),
+        // Released to joint: the item takes the next joint code (see nextCode).
+        ...(visibility !== item.visibility ? { code: await nextCode(em, 'AI', visibility) } : {}),
       };
       const stamp = await updateVersioned(em, ActionItem, item.id, item.version, changes);
       return presentRow({ ...item, ...changes, ...stamp, ownerTimezone });
@@ -149,8 +162,9 @@ export async function insertActionItem(
   fieldPrefix = '',
 ): Promise<ActionItemRow> {
   const visibility: Visibility = dto.visibility ?? 'joint';
-  const refs = await resolveActionItemRefs(em, caller, { ...dto, visibility }, fieldPrefix);
+  // Placing an item in the other delegation's view is 403 whoever the owner is.
   assertMayUseVisibility(caller, visibility);
+  const refs = await resolveActionItemRefs(em, caller, { ...dto, visibility }, fieldPrefix);
   const now = nowIso();
   const item: ActionItem = {
     id: randomUUID(),

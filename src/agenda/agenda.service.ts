@@ -20,9 +20,10 @@ import {
   type PageQueryDto,
   toPage,
 } from '../common/pagination.js';
-import { ValidationProblem } from '../common/problem-details.filter.js';
+import { type FieldError, ValidationProblem } from '../common/problem-details.filter.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
+import type { DelegationCode } from '../delegations/delegation.entity.js';
 import { findMeeting } from '../meetings/meetings.service.js';
 import { PolicyItem } from '../policy-items/policy-item.entity.js';
 import type { AgendaItemDto, CreateAgendaItemDto, UpdateAgendaItemDto } from './agenda-item.dto.js';
@@ -72,12 +73,18 @@ export class AgendaService {
     return this.uow.transaction(async (em) => {
       await findMeeting(em, meetingId);
       const visibility = dto.visibility ?? 'joint';
-      await checkPolicyItem(em, caller, dto.policyItemId ?? null, visibility);
+      await checkReferences(em, caller, {
+        policyItemId: dto.policyItemId ?? null,
+        leadDelegation: dto.leadDelegation ?? null,
+        visibility,
+      });
       assertMayUseVisibility(caller, visibility);
       const { last } = (await em
         .createQueryBuilder(AgendaItem, 'a')
         .select('MAX(a.position)', 'last')
         .where('a.meeting_id = :meetingId', { meetingId })
+        // Counted over what the caller sees: the other side's items leave no gap to notice.
+        .andWhere('a.visibility IN (:...scopes)', { scopes: visibleScopes(caller) })
         .getRawOne<{ last: number | null }>())!;
       const now = nowIso();
       const item: AgendaItem = {
@@ -111,12 +118,11 @@ export class AgendaService {
       const item = await em.findOneBy(AgendaItem, { id });
       assertVisible(caller, item, 'Agenda item');
       const visibility = dto.visibility ?? item.visibility;
-      await checkPolicyItem(
-        em,
-        caller,
-        dto.policyItemId === undefined ? item.policyItemId : dto.policyItemId,
+      await checkReferences(em, caller, {
+        policyItemId: dto.policyItemId === undefined ? item.policyItemId : dto.policyItemId,
+        leadDelegation: dto.leadDelegation === undefined ? item.leadDelegation : dto.leadDelegation,
         visibility,
-      );
+      });
       assertVisibilityChange(caller, item.visibility, visibility);
       assertIfMatch(ifMatch, item.version);
       const stamp = await updateVersioned(em, AgendaItem, item.id, item.version, dto);
@@ -125,29 +131,44 @@ export class AgendaService {
   }
 }
 
-/** The policy item exists, the caller sees it, and a joint agenda item refers to a joint one. */
-async function checkPolicyItem(
+/**
+ * What the item points at, all reported at once (400): the policy item exists and the caller
+ * sees it, a joint agenda item refers to a joint one, and the lead of a delegation-only item
+ * is that delegation (SPEC 4).
+ */
+async function checkReferences(
   em: EntityManager,
   caller: AuthUser,
-  policyItemId: string | null,
-  visibility: Visibility,
+  refs: {
+    policyItemId: string | null;
+    leadDelegation: DelegationCode | null;
+    visibility: Visibility;
+  },
 ): Promise<void> {
-  if (policyItemId === null) {
-    return;
-  }
-  const policyItem = await em.findOneBy(PolicyItem, { id: policyItemId });
-  if (!policyItem || !canSee(caller, policyItem.visibility)) {
-    throw new ValidationProblem([
-      { field: 'policyItemId', message: 'names no policy item you can see' },
-    ]);
-  }
-  if (!mayRefer(visibility, policyItem.visibility)) {
-    throw new ValidationProblem([
-      {
+  const errors: FieldError[] = [];
+  if (refs.policyItemId !== null) {
+    const policyItem = await em.findOneBy(PolicyItem, { id: refs.policyItemId });
+    if (!policyItem || !canSee(caller, policyItem.visibility)) {
+      errors.push({ field: 'policyItemId', message: 'names no policy item you can see' });
+    } else if (!mayRefer(refs.visibility, policyItem.visibility)) {
+      errors.push({
         field: 'policyItemId',
         message: 'a joint agenda item cannot refer to a delegation-only policy item',
-      },
-    ]);
+      });
+    }
+  }
+  if (
+    refs.visibility !== 'joint' &&
+    refs.leadDelegation !== null &&
+    refs.leadDelegation !== refs.visibility
+  ) {
+    errors.push({
+      field: 'leadDelegation',
+      message: `the lead of an item visible to ${refs.visibility} only must be ${refs.visibility}`,
+    });
+  }
+  if (errors.length > 0) {
+    throw new ValidationProblem(errors);
   }
 }
 

@@ -63,7 +63,7 @@ export function toPage<R, T>(
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   return {
-    data: pageRows.map(present),
+    data: pageRows.map((row) => present(row)),
     nextCursor: more ? encodeCursor(keyOf(pageRows[pageRows.length - 1])) : null,
   };
 }

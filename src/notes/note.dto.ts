@@ -1,11 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
 
 export class CreateNoteDto {
   @ApiProperty({ maxLength: 10000 })
   @IsString()
   @IsNotEmpty()
+  @Matches(/\S/, { message: 'body must not be blank' })
   @MaxLength(10000)
   body!: string;
 }

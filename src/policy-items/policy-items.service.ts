@@ -71,8 +71,9 @@ export class PolicyItemsService {
   create(caller: AuthUser, dto: CreatePolicyItemDto): Promise<PolicyItemDto> {
     return this.uow.transaction(async (em) => {
       const visibility = dto.visibility ?? 'joint';
-      const leads = await resolveLeads(em, dto.leads ?? {}, visibility);
+      // Placing an item in the other delegation's view is 403 whoever the leads are.
       assertMayUseVisibility(caller, visibility);
+      const leads = await resolveLeads(em, NO_LEADS, dto.leads ?? {}, visibility);
       const now = nowIso();
       const item: PolicyItem = {
         id: randomUUID(),
@@ -107,12 +108,14 @@ export class PolicyItemsService {
     return this.uow.transaction(async (em) => {
       const item = await findVisiblePolicyItem(em, caller, id);
       const visibility = dto.visibility ?? item.visibility;
+      // An illegal move (403, 409) is reported as such, whoever the leads are.
+      assertVisibilityChange(caller, item.visibility, visibility);
       const leads = await resolveLeads(
         em,
-        { IN: item.leadIn, US: item.leadUs, ...dto.leads },
+        { IN: item.leadIn, US: item.leadUs },
+        dto.leads ?? {},
         visibility,
       );
-      assertVisibilityChange(caller, item.visibility, visibility);
       const textChanged =
         (dto.title !== undefined && dto.title !== item.title) ||
         (dto.description !== undefined && dto.description !== item.description);
@@ -179,6 +182,8 @@ export class PolicyItemsService {
   }
 }
 
+const NO_LEADS: Record<DelegationCode, null> = { IN: null, US: null };
+
 const NO_CONCURRENCE = {
   concurInUserId: null,
   concurInAt: null,
@@ -198,22 +203,25 @@ export async function findVisiblePolicyItem(
 
 /**
  * Each side's lead is an active member of that side; a delegation-only item has no lead from
- * the other side. Problems are 400s naming the field.
+ * the other side. Only a lead named anew is checked against the directory: a lead who has
+ * since left does not block edits to the rest of the item. Problems are 400s naming the field.
  */
 async function resolveLeads(
   em: EntityManager,
-  leads: LeadsDto,
+  current: Record<DelegationCode, string | null>,
+  given: LeadsDto,
   visibility: Visibility,
 ): Promise<Record<DelegationCode, string | null>> {
   const errors: FieldError[] = [];
-  const resolved: Record<DelegationCode, string | null> = { IN: null, US: null };
+  const resolved: Record<DelegationCode, string | null> = { ...current };
   for (const side of DELEGATIONS) {
-    const id = leads[side] ?? null;
+    const id = given[side] === undefined ? current[side] : given[side];
+    resolved[side] = id;
     if (id === null) {
       continue;
     }
-    const user = await em.findOneBy(User, { id });
-    if (!user || !user.active || user.delegation !== side) {
+    const user = id === current[side] ? undefined : await em.findOneBy(User, { id });
+    if (user !== undefined && (!user || !user.active || user.delegation !== side)) {
       errors.push({
         field: `leads.${side}`,
         message: `leads.${side} must be an active ${side} user`,
@@ -224,7 +232,6 @@ async function resolveLeads(
         message: `an item visible to ${visibility} only has no ${side} lead`,
       });
     }
-    resolved[side] = id;
   }
   if (errors.length > 0) {
     throw new ValidationProblem(errors, 'The leads cannot be used');
