@@ -8,6 +8,10 @@ import { EtagInterceptor } from './common/etag.interceptor.js';
 import { IdempotencyInterceptor } from './common/idempotency.interceptor.js';
 import { MeetingsModule } from './meetings/meetings.module.js';
 import { NotesModule } from './notes/notes.module.js';
+import { ScheduleModule } from '@nestjs/schedule';
+import { CalendarModule } from './calendar/calendar.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
+import { RemindersModule } from './reminders/reminders.module.js';
 import { PolicyItemsModule } from './policy-items/policy-items.module.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import type { AppConfig } from './config/config.js';
@@ -37,6 +41,10 @@ export class AppModule {
         PolicyItemsModule,
         ActionItemsModule,
         NotesModule,
+        ScheduleModule.forRoot(),
+        NotificationsModule,
+        RemindersModule,
+        CalendarModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -25,6 +25,8 @@ export const PERMISSIONS = {
   progressActionItems: ['dsa', 'secretariat', 'delegate'],
   /** Write delegation-internal notes. */
   writeNotes: ['dsa', 'secretariat', 'delegate'],
+  /** Run or preview the reminder pass. */
+  runReminders: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** Roles a DSA may create or manage within their own delegation. */

@@ -26,6 +26,13 @@ export interface AppConfig {
   refreshTokenTtlSeconds: number;
   seedPassword: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** smtp://user:pass@host:port; unset: reminders are in-app only. */
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  /** Whether this instance runs the hourly reminder pass (and a catch-up pass at start). */
+  reminderSchedule: boolean;
+  /** The public base URL calendar feed links are built on; unset: taken from the request. */
+  publicUrl: string | undefined;
   loginThrottleLimit: number;
   loginThrottleTtlSeconds: number;
 }
@@ -92,6 +99,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
 
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) {
+    errors.messages.push('SMTP_URL must look like smtp://user:password@host:port (or smtps://)');
+  }
+  const publicUrl = env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl)) {
+    errors.messages.push('PUBLIC_URL must be an http(s) URL');
+  }
+  const schedule = env.REMINDER_SCHEDULE || 'on';
+  if (schedule !== 'on' && schedule !== 'off') {
+    errors.messages.push(`REMINDER_SCHEDULE must be on or off, got "${schedule}"`);
+  }
+
   if (errors.messages.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${errors.messages.join('\n  - ')}`);
   }
@@ -107,6 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     refreshTokenTtlSeconds,
     seedPassword,
     logLevel,
+    smtpUrl,
+    smtpFrom: env.SMTP_FROM || 'JWG Tracker <no-reply@jwg-tracker.invalid>',
+    reminderSchedule: schedule === 'on',
+    publicUrl,
     loginThrottleLimit,
     loginThrottleTtlSeconds,
   };

@@ -15,6 +15,10 @@ import { User } from '../users/user.entity.js';
 import { WorkingGroup } from '../working-group/working-group.entity.js';
 import { Foundation1763700000000 } from './migrations/1763700000000-foundation.js';
 import { Workflow1763800000000 } from './migrations/1763800000000-workflow.js';
+import { Reminders1763900000000 } from './migrations/1763900000000-reminders.js';
+import { CalendarFeed } from '../calendar/calendar-feed.entity.js';
+import { Notification } from '../notifications/notification.entity.js';
+import { Reminder, ReminderPass } from '../reminders/reminder.entity.js';
 
 export const ENTITIES = [
   Delegation,
@@ -33,6 +37,10 @@ export const ENTITIES = [
   ActionItemUpdate,
   Note,
   IdempotencyRecord,
+  Reminder,
+  ReminderPass,
+  Notification,
+  CalendarFeed,
 ];
 
-export const MIGRATIONS = [Foundation1763700000000, Workflow1763800000000];
+export const MIGRATIONS = [Foundation1763700000000, Workflow1763800000000, Reminders1763900000000];

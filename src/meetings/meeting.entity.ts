@@ -38,6 +38,10 @@ export class Meeting {
   @Column({ name: 'minutes_text', type: 'text', nullable: true })
   minutesText!: string | null;
 
+  /** When the minutes were last circulated: one approval reminder per circulation. */
+  @Column({ name: 'minutes_circulated_at', type: 'varchar', length: 24, nullable: true })
+  minutesCirculatedAt!: string | null;
+
   @Column({ type: 'integer' })
   version!: number;
 

@@ -1,14 +1,10 @@
-import {
-  BadRequestException,
-  ConflictException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { nowIso } from '../common/clock.js';
 import { addDays, addMonthsClamped, daysBetween } from '../common/dates.js';
 import { assertIfMatch } from '../common/if-match.js';
+import { ValidationProblem } from '../common/problem-details.filter.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, type Page, toPage } from '../common/pagination.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
@@ -87,7 +83,11 @@ export class MeetingsService {
   update(id: string, dto: UpdateMeetingDto, ifMatch: number[] | undefined): Promise<MeetingDto> {
     return this.uow.transaction(async (em) => {
       const meeting = await findMeeting(em, id);
-      assertDates(dto.startsOn ?? meeting.startsOn, dto.endsOn ?? meeting.endsOn);
+      assertDates(
+        dto.startsOn ?? meeting.startsOn,
+        dto.endsOn ?? meeting.endsOn,
+        dto.endsOn === undefined ? 'startsOn' : 'endsOn',
+      );
       if (dto.status && !canMoveMeeting(meeting.status, dto.status)) {
         throw new ConflictException(`A ${meeting.status} meeting cannot move to ${dto.status}`);
       }
@@ -125,6 +125,15 @@ export class MeetingsService {
         .orderBy('a.position')
         .addOrderBy('a.id')
         .getMany();
+      // Joint items are numbered 2, 3, ... after the standing item; each delegation's own items
+      // follow on from the joint ones, so neither side sees gaps left by the other's.
+      const jointCount = carried.filter((item) => item.visibility === 'joint').length;
+      const counters = new Map<string, number>([['joint', 1]]);
+      const nextPosition = (visibility: string) => {
+        const position = (counters.get(visibility) ?? jointCount + 1) + 1;
+        counters.set(visibility, position);
+        return position;
+      };
       const now = nowIso();
       const agenda: AgendaItem[] = [
         {
@@ -143,11 +152,11 @@ export class MeetingsService {
           createdAt: now,
           updatedAt: now,
         },
-        ...carried.map((item, i) => ({
+        ...carried.map((item) => ({
           ...item,
           id: randomUUID(),
           meetingId: meeting.id,
-          position: i + 2,
+          position: nextPosition(item.visibility),
           status: 'pending' as const,
           outcome: null,
           carriedFromId: item.id,
@@ -186,6 +195,7 @@ async function insertMeeting(
     status: 'planned',
     minutesStatus: 'none',
     minutesText: null,
+    minutesCirculatedAt: null,
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -194,8 +204,9 @@ async function insertMeeting(
   return meeting;
 }
 
-function assertDates(startsOn: string, endsOn: string): void {
+/** A validation error like any other, named after the date the request changed. */
+function assertDates(startsOn: string, endsOn: string, field = 'endsOn'): void {
   if (endsOn < startsOn) {
-    throw new BadRequestException('endsOn must be on or after startsOn');
+    throw new ValidationProblem([{ field, message: 'endsOn must be on or after startsOn' }]);
   }
 }

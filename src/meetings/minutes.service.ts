@@ -31,10 +31,9 @@ export class MinutesService {
       assertNotCancelled(meeting);
       const status = settle(circulate(meeting.minutesStatus));
       assertIfMatch(ifMatch, meeting.version);
-      const stamp = await updateVersioned(em, Meeting, meeting.id, meeting.version, {
-        minutesStatus: status,
-      });
-      return presentMeeting(em, { ...meeting, minutesStatus: status, ...stamp });
+      const changes = { minutesStatus: status, minutesCirculatedAt: nowIso() };
+      const stamp = await updateVersioned(em, Meeting, meeting.id, meeting.version, changes);
+      return presentMeeting(em, { ...meeting, ...changes, ...stamp });
     });
   }
 

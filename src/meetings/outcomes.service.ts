@@ -1,4 +1,4 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import { canSee } from '../common/access.js';
 import type { AuthUser } from '../common/auth-user.js';
@@ -7,7 +7,8 @@ import { assertIfMatch } from '../common/if-match.js';
 import { type FieldError, ValidationProblem } from '../common/problem-details.filter.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
-import type { ActionItemDto } from '../action-items/action-item.dto.js';
+import type { ActionItemDto, CreateActionItemDto } from '../action-items/action-item.dto.js';
+import { resolveActionItemRefs } from '../action-items/action-item-refs.js';
 import { insertActionItem, presentRow } from '../action-items/action-items.service.js';
 import { AgendaItem } from '../agenda/agenda-item.entity.js';
 import { User } from '../users/user.entity.js';
@@ -112,7 +113,12 @@ export class OutcomesService {
   }
 }
 
-/** Every attendee is a user and every agenda outcome names a visible item of this meeting. */
+/**
+ * Every part is checked before anything is written, and every bad part is named at once:
+ * attendees are users, agenda outcomes name visible items of this meeting, action items pass
+ * the checks of POST /action-items (400s first), then none of them is placed in a view the
+ * caller does not belong to (403, naming the item).
+ */
 async function checkReferences(
   em: EntityManager,
   caller: AuthUser,
@@ -146,19 +152,53 @@ async function checkReferences(
       });
     }
   });
-  (dto.actionItems ?? []).forEach((item, i) => {
+  if (new Set(ids).size !== ids.length) {
+    errors.push({ field: 'agendaOutcomes', message: 'names an agenda item twice' });
+  }
+  for (const [i, item] of (dto.actionItems ?? []).entries()) {
     if (item.meetingId !== undefined && item.meetingId !== null && item.meetingId !== meeting.id) {
       errors.push({
         field: `actionItems[${i}].meetingId`,
         message: 'must be this meeting or absent',
       });
     }
-  });
-  if (new Set(ids).size !== ids.length) {
-    errors.push({ field: 'agendaOutcomes', message: 'names an agenda item twice' });
+    errors.push(...(await actionItemErrors(em, caller, meeting, item, `actionItems[${i}].`)));
   }
   if (errors.length > 0) {
     throw new ValidationProblem(errors, 'The outcome refers to records that cannot be used');
   }
+  (dto.actionItems ?? []).forEach((item, i) => {
+    const visibility = item.visibility ?? 'joint';
+    if (!canSee(caller, visibility)) {
+      throw new ForbiddenException(
+        `actionItems[${i}].visibility: you cannot place a record in the ${visibility} ` +
+          "delegation's view",
+      );
+    }
+  });
   return items;
+}
+
+/** The 400s POST /action-items would give this item, under the outcome's field prefix. */
+async function actionItemErrors(
+  em: EntityManager,
+  caller: AuthUser,
+  meeting: Meeting,
+  item: CreateActionItemDto,
+  prefix: string,
+): Promise<FieldError[]> {
+  try {
+    await resolveActionItemRefs(
+      em,
+      caller,
+      { ...item, visibility: item.visibility ?? 'joint', meetingId: meeting.id },
+      prefix,
+    );
+    return [];
+  } catch (error) {
+    if (error instanceof ValidationProblem) {
+      return error.errors;
+    }
+    throw error;
+  }
 }

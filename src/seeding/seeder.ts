@@ -186,6 +186,7 @@ export class Seeder implements OnApplicationBootstrap {
         ...fields,
         minutesStatus: 'none',
         minutesText: null,
+        minutesCirculatedAt: null,
         ...stamp(),
       };
       meetingIds.set(meeting.number, meeting);

@@ -136,6 +136,7 @@ export async function createTestApp(
     JWG_SEED_PASSWORD: SEED_PASSWORD,
     LOG_LEVEL: 'silent',
     LOGIN_THROTTLE_LIMIT: '10000',
+    REMINDER_SCHEDULE: 'off',
     ...env,
   });
   const app = await createApp(config);

@@ -216,15 +216,12 @@ describe(UnitOfWork.name, () => {
       ['transaction', 'transaction'],
       ['read', 'transaction'],
       ['read', 'read'],
-    ])(
-      '%s inside %s joins the enclosing unit instead of deadlocking',
-      async (inner, outer) => {
-        const result = uow[outer](async (outerEm) =>
-          uow[inner]((innerEm) => Promise.resolve(innerEm === outerEm)),
-        );
-        await expect(within(result, 2000, 'the outer unit')).resolves.toBe(true);
-      },
-    );
+    ])('%s inside %s joins the enclosing unit instead of deadlocking', async (inner, outer) => {
+      const result = uow[outer](async (outerEm) =>
+        uow[inner]((innerEm) => Promise.resolve(innerEm === outerEm)),
+      );
+      await expect(within(result, 2000, 'the outer unit')).resolves.toBe(true);
+    });
 
     it('refuses a transaction inside a read', async () => {
       const result = uow.read(() => uow.transaction(() => Promise.resolve('never')));
