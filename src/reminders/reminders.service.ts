@@ -201,7 +201,7 @@ async function withoutExisting(
 }
 
 const keyOf = (r: Pick<Reminder, 'recipientId' | 'subjectId' | 'kind' | 'window'>) =>
-  `${r.recipientId}|${r.subjectId}|${r.kind}|${r.window}`;
+  `${r.kind}|${r.recipientId}|${r.subjectId}|${r.window}`;
 
 async function claim(em: EntityManager, passId: string): Promise<Reminder[]> {
   const now = new Date();
@@ -306,7 +306,9 @@ async function deliverClaimed(
 }
 
 function report(reminders: PlannedReminder[]): PassReport {
-  const listed = reminders.filter((r) => r.visibility === 'joint');
+  const listed = reminders
+    .filter((r) => r.visibility === 'joint')
+    .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   return {
     data: listed.map(({ kind, recipientId, subjectType, subjectId, window }) => ({
       kind,
