@@ -535,6 +535,45 @@ const ROUTES: RouteCase[] = [
       admin: 403,
     },
   },
+
+  // Notifications, reminders, calendar
+  {
+    name: 'GET /me/notifications',
+    method: 'get',
+    path: () => '/me/notifications?unread=true',
+    expect: { default: 200 },
+  },
+  {
+    name: 'POST /me/notifications/:id/read (not one of yours)',
+    method: 'post',
+    path: () => '/me/notifications/00000000-0000-4000-8000-000000000000/read',
+    expect: { default: 404 },
+  },
+  {
+    name: 'GET /reminders/preview',
+    method: 'get',
+    path: () => '/reminders/preview?now=2030-01-01T09:00:00Z',
+    expect: { default: 403, admin: 200 },
+  },
+  {
+    name: 'POST /reminders/run',
+    method: 'post',
+    path: () => '/reminders/run',
+    body: () => ({ now: '2030-01-01T09:00:00Z' }),
+    expect: { default: 403, admin: 200 },
+  },
+  {
+    name: 'POST /me/calendar-feed',
+    method: 'post',
+    path: () => '/me/calendar-feed',
+    expect: { default: 201 },
+  },
+  {
+    name: 'GET /calendar/:token.ics (unknown token, no bearer needed)',
+    method: 'get',
+    path: () => `/calendar/${'x'.repeat(43)}.ics`,
+    expect: { default: 404, anonymous: 404 },
+  },
 ];
 
 /** The owner of the action items the matrix creates (set before the cases run). */
@@ -552,7 +591,10 @@ describe('authorization matrix', () => {
     ACTORS.map((actor) => ({
       route,
       actor,
-      status: actor === 'anonymous' ? 401 : (route.expect[actor] ?? route.expect.default),
+      status:
+        actor === 'anonymous'
+          ? (route.expect.anonymous ?? 401)
+          : (route.expect[actor] ?? route.expect.default),
     })),
   );
 
