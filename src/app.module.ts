@@ -10,6 +10,7 @@ import { MeetingsModule } from './meetings/meetings.module.js';
 import { NotesModule } from './notes/notes.module.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import { CalendarModule } from './calendar/calendar.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { RemindersModule } from './reminders/reminders.module.js';
 import { PolicyItemsModule } from './policy-items/policy-items.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         NotificationsModule,
         RemindersModule,
         CalendarModule,
+        AuditModule,
       ],
       controllers: [HealthController],
       providers: [

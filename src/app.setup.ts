@@ -16,6 +16,8 @@ const BODY_LIMIT = 100 * 1024;
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
+    // Long ids name nothing: answer them 404 like any unknown id, not Fastify's 414.
+    routerOptions: { maxParamLength: 2000 },
     trustProxy: process.env.TRUST_PROXY === 'true',
     genReqId: () => randomUUID(),
     logger:

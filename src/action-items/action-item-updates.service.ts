@@ -16,6 +16,7 @@ import { updateVersioned } from '../database/versioned-update.js';
 import type { ActionItemUpdateDto, CreateActionItemUpdateDto } from './action-item.dto.js';
 import { ActionItem, ActionItemUpdate } from './action-item.entity.js';
 import { applyTransition, completedAtAfter, findVisible } from './action-items.service.js';
+import { recordEvent } from '../audit/audit-log.js';
 
 /** Progress history: who said what about an item, and which status it moved to. */
 @Injectable()
@@ -72,6 +73,14 @@ export class ActionItemUpdatesService {
         createdAt: nowIso(),
       };
       await em.insert(ActionItemUpdate, update);
+      await recordEvent(em, {
+        actorId: caller.id,
+        action: 'action_item.progress_posted',
+        entityType: 'action_item',
+        entityId: item.id,
+        changes: { updateId: update.id, note: update.note, status: update.status },
+        visibility: item.visibility,
+      });
       return present(update);
     });
   }

@@ -29,6 +29,7 @@ import type {
 } from './action-item.dto.js';
 import { ActionItem } from './action-item.entity.js';
 import { resolveActionItemRefs } from './action-item-refs.js';
+import { recordCreated, recordUpdate } from '../audit/audit-log.js';
 
 const OPEN_STATUSES = 'open,in_progress,blocked';
 
@@ -128,6 +129,19 @@ export class ActionItemsService {
         ...(visibility !== item.visibility ? { code: await nextCode(em, 'AI', visibility) } : {}),
       };
       const stamp = await updateVersioned(em, ActionItem, item.id, item.version, changes);
+      await recordUpdate(
+        em,
+        caller.id,
+        'action_item',
+        item.id,
+        { before: item.visibility, after: visibility },
+        {
+          ...dto,
+          status,
+          ...(changes.code ? { code: changes.code } : {}),
+          version: stamp.version,
+        },
+      );
       return presentRow({ ...item, ...changes, ...stamp, ownerTimezone });
     });
   }
@@ -185,6 +199,15 @@ export async function insertActionItem(
     updatedAt: now,
   };
   await em.insert(ActionItem, item);
+  await recordCreated(em, caller, 'action_item', item.id, visibility, {
+    code: item.code,
+    title: item.title,
+    ownerId: item.ownerId,
+    dueDate: item.dueDate,
+    meetingId: item.meetingId,
+    agendaItemId: item.agendaItemId,
+    policyItemId: item.policyItemId,
+  });
   return { ...item, ownerTimezone: refs.ownerTimezone };
 }
 

@@ -28,6 +28,7 @@ import { findMeeting } from '../meetings/meetings.service.js';
 import { PolicyItem } from '../policy-items/policy-item.entity.js';
 import type { AgendaItemDto, CreateAgendaItemDto, UpdateAgendaItemDto } from './agenda-item.dto.js';
 import { AgendaItem } from './agenda-item.entity.js';
+import { recordCreated, recordUpdate } from '../audit/audit-log.js';
 
 @Injectable()
 export class AgendaService {
@@ -104,6 +105,11 @@ export class AgendaService {
         updatedAt: now,
       };
       await em.insert(AgendaItem, item);
+      await recordCreated(em, caller, 'agenda_item', item.id, item.visibility, {
+        ...dto,
+        meetingId,
+        position: item.position,
+      });
       return present(item);
     });
   }
@@ -126,6 +132,17 @@ export class AgendaService {
       assertVisibilityChange(caller, item.visibility, visibility);
       assertIfMatch(ifMatch, item.version);
       const stamp = await updateVersioned(em, AgendaItem, item.id, item.version, dto);
+      await recordUpdate(
+        em,
+        caller.id,
+        'agenda_item',
+        item.id,
+        { before: item.visibility, after: visibility },
+        {
+          ...dto,
+          version: stamp.version,
+        },
+      );
       return present({ ...item, ...dto, ...stamp });
     });
   }

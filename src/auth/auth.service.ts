@@ -17,6 +17,7 @@ import { verifyPassword } from './passwords.js';
 import { LoginLockout, RefreshToken, Session } from './session.entity.js';
 import { endAllSessions, issueRefreshToken, openSession, revokeSession } from './sessions.js';
 import { hashRefreshToken, jwtKey, signAccessToken, type AccessClaims } from './tokens.js';
+import { recordEvent } from '../audit/audit-log.js';
 
 const FAILURES_BEFORE_LOCK = 5;
 const FAILURE_WINDOW_MS = 15 * 60 * 1000;
@@ -62,23 +63,32 @@ export class AuthService {
    */
   async checkPassword(username: string, password: string): Promise<User | null> {
     const key = username.trim().toLowerCase();
-    const user = await this.uow.transaction(async (em) => {
-      await this.countAttempt(em, key);
-      return em.findOneBy(User, { username: key });
+    const { user, lockedFor } = await this.uow.transaction(async (em) => {
+      const found = await em.findOneBy(User, { username: key });
+      const lockedFor = await this.countAttempt(em, key);
+      if (lockedFor !== null) {
+        await recordLogin(em, 'user.login_locked', key, found);
+      }
+      return { user: found, lockedFor };
     });
+    if (lockedFor !== null) {
+      throw new AccountLockedException(lockedFor);
+    }
     const ok = await verifyPassword(user?.active ? user.passwordHash : null, password);
     if (!ok || !user) {
+      await this.uow.transaction((em) => recordLogin(em, 'user.login_failed', key, user));
       return null;
     }
     await this.uow.transaction((em) => em.delete(LoginLockout, { username: key }));
     return user;
   }
 
-  private async countAttempt(em: EntityManager, username: string): Promise<void> {
+  /** Counts one attempt; returns the seconds left when the account is locked, else null. */
+  private async countAttempt(em: EntityManager, username: string): Promise<number | null> {
     const now = Date.now();
     const lockout = await em.findOneBy(LoginLockout, { username });
     if (lockout?.lockedUntil && Date.parse(lockout.lockedUntil) > now) {
-      throw new AccountLockedException(Math.ceil((Date.parse(lockout.lockedUntil) - now) / 1000));
+      return Math.ceil((Date.parse(lockout.lockedUntil) - now) / 1000);
     }
     const windowOpen =
       lockout !== null && now - Date.parse(lockout.windowStartedAt) < FAILURE_WINDOW_MS;
@@ -93,12 +103,21 @@ export class AuthService {
       lockedUntil: locks ? new Date(now + lockMs).toISOString() : null,
       lockCount: locks ? lockCount + 1 : lockCount,
     });
+    return null;
   }
 
   async login(user: User): Promise<TokenPairDto> {
-    const { sessionId, refreshToken } = await this.uow.transaction((em) =>
-      openSession(em, user.id, this.config.refreshTokenTtlSeconds),
-    );
+    const { sessionId, refreshToken } = await this.uow.transaction(async (em) => {
+      const session = await openSession(em, user.id, this.config.refreshTokenTtlSeconds);
+      await recordEvent(em, {
+        actorId: user.id,
+        action: 'user.login',
+        entityType: 'session',
+        entityId: session.sessionId,
+        visibility: 'account',
+      });
+      return session;
+    });
     return this.tokenPair(user.id, sessionId, user.tokenVersion, refreshToken);
   }
 
@@ -116,6 +135,14 @@ export class AuthService {
       }
       if (stored.spentAt !== null) {
         await revokeSession(em, session.id);
+        await recordEvent(em, {
+          actorId: user.id,
+          action: 'session.refresh_reused',
+          entityType: 'session',
+          entityId: session.id,
+          changes: { revoked: true },
+          visibility: 'account',
+        });
         return null;
       }
       const now = nowIso();
@@ -139,7 +166,16 @@ export class AuthService {
   }
 
   async logout(user: AuthUser): Promise<void> {
-    await this.uow.transaction((em) => revokeSession(em, user.sessionId));
+    await this.uow.transaction(async (em) => {
+      await revokeSession(em, user.sessionId);
+      await recordEvent(em, {
+        actorId: user.id,
+        action: 'session.logout',
+        entityType: 'session',
+        entityId: user.sessionId,
+        visibility: 'account',
+      });
+    });
   }
 
   /**
@@ -231,4 +267,21 @@ export class AuthService {
       expiresIn: this.config.accessTokenTtlSeconds,
     };
   }
+}
+
+/** A failed or refused sign-in; the username as typed is kept only when no account has it. */
+function recordLogin(
+  em: EntityManager,
+  action: 'user.login_failed' | 'user.login_locked',
+  username: string,
+  user: User | null,
+): Promise<void> {
+  return recordEvent(em, {
+    actorId: null,
+    action,
+    entityType: 'user',
+    entityId: user?.id ?? null,
+    changes: user ? {} : { username: username.slice(0, 64) },
+    visibility: 'account',
+  });
 }

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import type { AuthUser } from './auth-user.js';
+import { canonicalJson } from './canonical-json.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 
 const NO_REPLAY = 'jwg:no-idempotency-replay';
@@ -86,13 +87,4 @@ export class IdempotencyInterceptor implements NestInterceptor {
       }),
     );
   }
-}
-
-/** JSON with object keys sorted, so that key order does not make two bodies differ. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value ?? null, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }

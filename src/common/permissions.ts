@@ -27,6 +27,10 @@ export const PERMISSIONS = {
   writeNotes: ['dsa', 'secretariat', 'delegate'],
   /** Run or preview the reminder pass. */
   runReminders: ['admin'],
+  /** Read the audit log: admin the joint and account events, a DSA joint and own delegation. */
+  readAudit: ['admin', 'dsa'],
+  /** Verify the audit chain. */
+  verifyAudit: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 /** Roles a DSA may create or manage within their own delegation. */

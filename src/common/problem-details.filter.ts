@@ -8,6 +8,9 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { recordEvent } from '../audit/audit-log.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import type { AuthUser } from './auth-user.js';
 
 export interface FieldError {
   field: string;
@@ -96,17 +99,38 @@ export function sendProblem(
   void reply.status(body.status).header('content-type', 'application/problem+json').send(body);
 }
 
+/**
+ * Every error leaves as problem+json. A refusal (403) is an audit event of its own, written
+ * before the answer goes out.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly uow: UnitOfWork) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(
-      http.getResponse<FastifyReply>(),
-      http.getRequest<FastifyRequest>(),
-      error,
-      this.logger,
-    );
+    const request = http.getRequest<FastifyRequest & { user?: AuthUser }>();
+    const reply = http.getResponse<FastifyReply>();
+    if (toProblem(error).status !== 403) {
+      sendProblem(reply, request, error, this.logger);
+      return;
+    }
+    this.uow
+      .transaction((em) =>
+        recordEvent(em, {
+          actorId: request.user?.id ?? null,
+          action: 'access.denied',
+          entityType: 'route',
+          entityId: null,
+          changes: { method: request.method, route: request.routeOptions?.url ?? null },
+          visibility: 'account',
+        }),
+      )
+      .catch((failure: unknown) =>
+        this.logger.error(`Audit of a refusal failed: ${String(failure)}`),
+      )
+      .finally(() => sendProblem(reply, request, error, this.logger));
   }
 }

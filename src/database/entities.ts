@@ -16,6 +16,8 @@ import { WorkingGroup } from '../working-group/working-group.entity.js';
 import { Foundation1763700000000 } from './migrations/1763700000000-foundation.js';
 import { Workflow1763800000000 } from './migrations/1763800000000-workflow.js';
 import { Reminders1763900000000 } from './migrations/1763900000000-reminders.js';
+import { Audit1764000000000 } from './migrations/1764000000000-audit.js';
+import { AuditEvent, AuditHead } from '../audit/audit-event.entity.js';
 import { CalendarFeed } from '../calendar/calendar-feed.entity.js';
 import { Notification } from '../notifications/notification.entity.js';
 import { Reminder, ReminderPass } from '../reminders/reminder.entity.js';
@@ -41,6 +43,13 @@ export const ENTITIES = [
   ReminderPass,
   Notification,
   CalendarFeed,
+  AuditEvent,
+  AuditHead,
 ];
 
-export const MIGRATIONS = [Foundation1763700000000, Workflow1763800000000, Reminders1763900000000];
+export const MIGRATIONS = [
+  Foundation1763700000000,
+  Workflow1763800000000,
+  Reminders1763900000000,
+  Audit1764000000000,
+];

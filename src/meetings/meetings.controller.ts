@@ -67,8 +67,8 @@ export class MeetingsController {
   @Roles(PERMISSIONS.manageMeetings)
   @ApiCreatedResponse({ type: MeetingDto })
   @ApiProblems(400, 401, 403)
-  create(@Body() body: CreateMeetingDto): Promise<MeetingDto> {
-    return this.meetings.create(body);
+  create(@CurrentUser() caller: AuthUser, @Body() body: CreateMeetingDto): Promise<MeetingDto> {
+    return this.meetings.create(caller, body);
   }
 
   @Post('next')
@@ -78,8 +78,8 @@ export class MeetingsController {
     description: 'The next periodic meeting, with carried-over agenda',
   })
   @ApiProblems(401, 403, 409)
-  next(): Promise<MeetingDto> {
-    return this.meetings.next();
+  next(@CurrentUser() caller: AuthUser): Promise<MeetingDto> {
+    return this.meetings.next(caller);
   }
 
   @Get(':id')
@@ -95,11 +95,12 @@ export class MeetingsController {
   @ApiOkResponse({ type: MeetingDto })
   @ApiProblems(400, 401, 403, 404, 409, 412)
   update(
+    @CurrentUser() caller: AuthUser,
     @Param('id') id: string,
     @Body() body: UpdateMeetingDto,
     @Headers('if-match') ifMatch?: string,
   ): Promise<MeetingDto> {
-    return this.meetings.update(id, body, versionsFromIfMatch(ifMatch));
+    return this.meetings.update(caller, id, body, versionsFromIfMatch(ifMatch));
   }
 
   @Post(':id/outcomes')
@@ -122,11 +123,12 @@ export class MeetingsController {
   @ApiOkResponse({ type: MeetingDto })
   @ApiProblems(400, 401, 403, 404, 409, 412)
   writeMinutes(
+    @CurrentUser() caller: AuthUser,
     @Param('id') id: string,
     @Body() body: WriteMinutesDto,
     @Headers('if-match') ifMatch?: string,
   ): Promise<MeetingDto> {
-    return this.minutes.write(id, body.text, versionsFromIfMatch(ifMatch));
+    return this.minutes.write(caller, id, body.text, versionsFromIfMatch(ifMatch));
   }
 
   @Post(':id/minutes/circulate')
@@ -135,8 +137,12 @@ export class MeetingsController {
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: MeetingDto })
   @ApiProblems(401, 403, 404, 409, 412)
-  circulate(@Param('id') id: string, @Headers('if-match') ifMatch?: string): Promise<MeetingDto> {
-    return this.minutes.circulate(id, versionsFromIfMatch(ifMatch));
+  circulate(
+    @CurrentUser() caller: AuthUser,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<MeetingDto> {
+    return this.minutes.circulate(caller, id, versionsFromIfMatch(ifMatch));
   }
 
   @Post(':id/minutes/approve')

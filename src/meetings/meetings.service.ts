@@ -19,6 +19,10 @@ import type {
 } from './meeting.dto.js';
 import { Meeting } from './meeting.entity.js';
 import { presentMeeting, presentMeetings } from './meeting-view.js';
+import { recordCreated, recordUpdate } from '../audit/audit-log.js';
+import type { AuthUser } from '../common/auth-user.js';
+
+const JOINT = { before: 'joint', after: 'joint' } as const;
 
 /** The item every periodic meeting opens with. */
 export const STANDING_ITEM = 'Review of open action items';
@@ -65,7 +69,7 @@ export class MeetingsService {
     return this.uow.read(async (em) => presentMeeting(em, await findMeeting(em, id)));
   }
 
-  create(dto: CreateMeetingDto): Promise<MeetingDto> {
+  create(caller: AuthUser, dto: CreateMeetingDto): Promise<MeetingDto> {
     assertDates(dto.startsOn, dto.endsOn);
     return this.uow.transaction(async (em) => {
       const meeting = await insertMeeting(em, {
@@ -76,11 +80,20 @@ export class MeetingsService {
         location: dto.location ?? null,
         hostDelegation: dto.hostDelegation,
       });
+      await recordCreated(em, caller, 'meeting', meeting.id, 'joint', {
+        number: meeting.number,
+        ...dto,
+      });
       return presentMeeting(em, meeting);
     });
   }
 
-  update(id: string, dto: UpdateMeetingDto, ifMatch: number[] | undefined): Promise<MeetingDto> {
+  update(
+    caller: AuthUser,
+    id: string,
+    dto: UpdateMeetingDto,
+    ifMatch: number[] | undefined,
+  ): Promise<MeetingDto> {
     return this.uow.transaction(async (em) => {
       const meeting = await findMeeting(em, id);
       assertDates(
@@ -93,6 +106,10 @@ export class MeetingsService {
       }
       assertIfMatch(ifMatch, meeting.version);
       const stamp = await updateVersioned(em, Meeting, meeting.id, meeting.version, dto);
+      await recordUpdate(em, caller.id, 'meeting', meeting.id, JOINT, {
+        ...dto,
+        version: stamp.version,
+      });
       return presentMeeting(em, { ...meeting, ...dto, ...stamp });
     });
   }
@@ -102,7 +119,7 @@ export class MeetingsService {
    * later (clamped to the month's end), as long, hosted by the other side, with that
    * meeting's pending and deferred agenda items carried over after the standing item.
    */
-  next(): Promise<MeetingDto> {
+  next(caller: AuthUser): Promise<MeetingDto> {
     return this.uow.transaction(async (em) => {
       const [last] = await em.find(Meeting, { order: { number: 'DESC' }, take: 1 });
       if (!last) {
@@ -166,6 +183,18 @@ export class MeetingsService {
         })),
       ];
       await em.insert(AgendaItem, agenda);
+      await recordCreated(em, caller, 'meeting', meeting.id, 'joint', {
+        number: meeting.number,
+        startsOn: meeting.startsOn,
+        hostDelegation: meeting.hostDelegation,
+      });
+      for (const item of agenda) {
+        await recordCreated(em, caller, 'agenda_item', item.id, item.visibility, {
+          meetingId: meeting.id,
+          title: item.title,
+          carriedFromId: item.carriedFromId,
+        });
+      }
       return presentMeeting(em, meeting);
     });
   }

@@ -11,21 +11,28 @@ import { Meeting, MinutesApproval } from './meeting.entity.js';
 import { presentMeeting } from './meeting-view.js';
 import { findMeeting } from './meetings.service.js';
 import { approve, circulate, type MinutesVerdict, writeDraft } from './minutes.js';
+import { recordEvent } from '../audit/audit-log.js';
 
 /** Minutes: none -> draft -> circulated -> agreed, approved by each DSA for their own side. */
 @Injectable()
 export class MinutesService {
   constructor(private readonly uow: UnitOfWork) {}
 
-  write(id: string, text: string, ifMatch: number[] | undefined): Promise<MeetingDto> {
+  write(
+    caller: AuthUser,
+    id: string,
+    text: string,
+    ifMatch: number[] | undefined,
+  ): Promise<MeetingDto> {
     return this.uow.transaction(async (em) => {
       const meeting = await findMeeting(em, id);
       const updated = await writeMinutes(em, meeting, text, ifMatch);
+      await recordMinutes(em, caller, updated, 'written');
       return presentMeeting(em, updated);
     });
   }
 
-  circulate(id: string, ifMatch: number[] | undefined): Promise<MeetingDto> {
+  circulate(caller: AuthUser, id: string, ifMatch: number[] | undefined): Promise<MeetingDto> {
     return this.uow.transaction(async (em) => {
       const meeting = await findMeeting(em, id);
       assertNotCancelled(meeting);
@@ -33,6 +40,7 @@ export class MinutesService {
       assertIfMatch(ifMatch, meeting.version);
       const changes = { minutesStatus: status, minutesCirculatedAt: nowIso() };
       const stamp = await updateVersioned(em, Meeting, meeting.id, meeting.version, changes);
+      await recordMinutes(em, caller, { ...meeting, ...changes, ...stamp }, 'circulated');
       return presentMeeting(em, { ...meeting, ...changes, ...stamp });
     });
   }
@@ -66,6 +74,13 @@ export class MinutesService {
         userId: caller.id,
         at: nowIso(),
       });
+      await recordMinutes(
+        em,
+        caller,
+        { ...meeting, minutesStatus: status, ...stamp },
+        'approved',
+        side,
+      );
       return presentMeeting(em, { ...meeting, minutesStatus: status, ...stamp });
     });
   }
@@ -90,6 +105,27 @@ export async function writeMinutes(
   const changes = { minutesStatus: 'draft' as const, minutesText: text };
   const stamp = await updateVersioned(em, Meeting, meeting.id, meeting.version, changes);
   return { ...meeting, ...changes, ...stamp };
+}
+
+function recordMinutes(
+  em: EntityManager,
+  caller: AuthUser,
+  meeting: Meeting,
+  verb: 'written' | 'circulated' | 'approved',
+  side?: string,
+): Promise<void> {
+  return recordEvent(em, {
+    actorId: caller.id,
+    action: `meeting.minutes_${verb}`,
+    entityType: 'meeting',
+    entityId: meeting.id,
+    changes: {
+      minutesStatus: meeting.minutesStatus,
+      version: meeting.version,
+      ...(side ? { side } : {}),
+    },
+    visibility: 'joint',
+  });
 }
 
 function assertNotCancelled(meeting: Meeting): void {

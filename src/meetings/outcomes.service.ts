@@ -18,6 +18,7 @@ import { Meeting, MeetingAttendee, MeetingDecision, MinutesApproval } from './me
 import { presentMeeting } from './meeting-view.js';
 import { findMeeting } from './meetings.service.js';
 import { writeDraft } from './minutes.js';
+import { recordEvent, recordUpdate } from '../audit/audit-log.js';
 
 export interface OutcomesResult {
   meeting: MeetingDto;
@@ -74,11 +75,17 @@ export class OutcomesService {
       }
       for (const outcome of dto.agendaOutcomes ?? []) {
         const item = agendaItems.get(outcome.agendaItemId)!;
-        await updateVersioned(em, AgendaItem, item.id, item.version, {
-          status: outcome.status,
-          outcome: outcome.outcome ?? item.outcome,
-        });
+        const change = { status: outcome.status, outcome: outcome.outcome ?? item.outcome };
+        await updateVersioned(em, AgendaItem, item.id, item.version, change);
         item.version += 1;
+        await recordUpdate(
+          em,
+          caller.id,
+          'agenda_item',
+          item.id,
+          { before: item.visibility, after: item.visibility },
+          change,
+        );
       }
       if (dto.decisions?.length) {
         const { highest } = (await em
@@ -105,6 +112,21 @@ export class OutcomesService {
         Object.assign(changes, { minutesStatus: 'draft', minutesText: dto.minutes });
       }
       const stamp = await updateVersioned(em, Meeting, meeting.id, meeting.version, changes);
+      // Joint facts only: the agenda items and action items have events of their own.
+      await recordEvent(em, {
+        actorId: caller.id,
+        action: 'meeting.outcomes_logged',
+        entityType: 'meeting',
+        entityId: meeting.id,
+        changes: {
+          status: 'held',
+          attendees: dto.attendees,
+          decisions: dto.decisions,
+          minutes: dto.minutes !== undefined,
+          version: stamp.version,
+        },
+        visibility: 'joint',
+      });
       return {
         meeting: await presentMeeting(em, { ...meeting, ...changes, ...stamp }),
         actionItems: actionItems.map((row) => presentRow(row)),

@@ -16,6 +16,7 @@ import { findMeeting } from '../meetings/meetings.service.js';
 import { findVisiblePolicyItem } from '../policy-items/policy-items.service.js';
 import type { CreateNoteDto, NoteDto } from './note.dto.js';
 import { Note, type NoteParentType } from './note.entity.js';
+import { recordEvent } from '../audit/audit-log.js';
 
 /**
  * Delegation-internal notes on meetings, policy items and action items. On a parent the
@@ -79,6 +80,15 @@ export class NotesService {
         createdAt: nowIso(),
       };
       await em.insert(Note, note);
+      // Never the note's text: the event says only that the delegation wrote one.
+      await recordEvent(em, {
+        actorId: caller.id,
+        action: 'note.created',
+        entityType: 'note',
+        entityId: note.id,
+        changes: { parentType, parentId },
+        visibility: note.delegation,
+      });
       return present(note);
     });
   }

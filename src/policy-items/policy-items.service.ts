@@ -34,6 +34,7 @@ import type {
   UpdatePolicyItemDto,
 } from './policy-item.dto.js';
 import { PolicyItem } from './policy-item.entity.js';
+import { recordCreated, recordEvent, recordUpdate } from '../audit/audit-log.js';
 
 @Injectable()
 export class PolicyItemsService {
@@ -95,6 +96,9 @@ export class PolicyItemsService {
         updatedAt: now,
       };
       await em.insert(PolicyItem, item);
+      await recordCreated(em, caller, 'policy_item', item.id, item.visibility, {
+        ...present(item),
+      });
       return present(item);
     });
   }
@@ -143,6 +147,17 @@ export class PolicyItemsService {
         ...(visibility !== item.visibility ? { code: await nextCode(em, 'PA', visibility) } : {}),
       };
       const stamp = await updateVersioned(em, PolicyItem, item.id, item.version, changes);
+      await recordUpdate(
+        em,
+        caller.id,
+        'policy_item',
+        item.id,
+        { before: item.visibility, after: visibility },
+        {
+          ...changes,
+          version: stamp.version,
+        },
+      );
       return present({ ...item, ...changes, ...stamp });
     });
   }
@@ -177,6 +192,14 @@ export class PolicyItemsService {
         status: statusAfterConcurrence(item.status, concurred),
       };
       const stamp = await updateVersioned(em, PolicyItem, item.id, item.version, changes);
+      await recordEvent(em, {
+        actorId: caller.id,
+        action: 'policy_item.concurred',
+        entityType: 'policy_item',
+        entityId: item.id,
+        changes: { side, status: changes.status, version: stamp.version },
+        visibility: item.visibility,
+      });
       return present({ ...item, ...changes, ...stamp });
     });
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { In, LessThan, type EntityManager } from 'typeorm';
 import { ActionItem } from '../action-items/action-item.entity.js';
+import { recordEvent } from '../audit/audit-log.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Meeting } from '../meetings/meeting.entity.js';
 import { Mailer } from '../notifications/mailer.js';
@@ -78,9 +79,17 @@ export class RemindersService {
     }
     const delivered = await this.deliver(passId);
     await this.sendEmails();
-    await this.uow.transaction((em) =>
-      em.update(ReminderPass, { id: passId }, { finishedAt: new Date().toISOString() }),
-    );
+    await this.uow.transaction(async (em) => {
+      await em.update(ReminderPass, { id: passId }, { finishedAt: new Date().toISOString() });
+      await recordEvent(em, {
+        actorId: null,
+        action: 'reminders.pass_run',
+        entityType: 'reminder_pass',
+        entityId: passId,
+        changes: { asOf: now.toISOString(), delivered: delivered.length },
+        visibility: 'account',
+      });
+    });
     return report(delivered);
   }
 

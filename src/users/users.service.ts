@@ -22,6 +22,7 @@ import type {
   UserDto,
 } from './dto/user.dto.js';
 import { User } from './user.entity.js';
+import { recordEvent } from '../audit/audit-log.js';
 
 /** Fields a user may change on their own profile without managing users. */
 const SELF_SERVICE_FIELDS = new Set(['displayName', 'email', 'timezone']);
@@ -90,6 +91,14 @@ export class UsersService {
       await assertUsernameFree(em, user.username);
       await assertNoOtherActiveDsa(em, user);
       await em.insert(User, user);
+      await recordEvent(em, {
+        actorId: caller.id,
+        action: 'user.created',
+        entityType: 'user',
+        entityId: user.id,
+        changes: { username: user.username, role: user.role, delegation: user.delegation },
+        visibility: 'account',
+      });
     });
     return present(user, caller);
   }
@@ -120,6 +129,14 @@ export class UsersService {
       }
       assertIfMatch(ifMatch, user.version);
       Object.assign(next, await updateVersioned(em, User, user.id, user.version, dto));
+      await recordEvent(em, {
+        actorId: caller.id,
+        action: 'user.updated',
+        entityType: 'user',
+        entityId: user.id,
+        changes: { ...dto, version: next.version },
+        visibility: 'account',
+      });
       if (endsSessions) {
         await endAllSessions(em, user.id);
       }
@@ -142,9 +159,16 @@ export class UsersService {
       );
     }
     const passwordHash = await hashPassword(dto.newPassword);
-    return this.auth.restartSessions(user.id, (em) =>
-      em.update(User, { id: user.id }, { passwordHash }),
-    );
+    return this.auth.restartSessions(user.id, async (em) => {
+      await em.update(User, { id: user.id }, { passwordHash });
+      await recordEvent(em, {
+        actorId: user.id,
+        action: 'user.password_changed',
+        entityType: 'user',
+        entityId: user.id,
+        visibility: 'account',
+      });
+    });
   }
 }
 

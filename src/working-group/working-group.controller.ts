@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../common/decorators.js';
+import type { AuthUser } from '../common/auth-user.js';
+import { CurrentUser, Roles } from '../common/decorators.js';
 import { versionsFromIfMatch } from '../common/if-match.js';
 import { ApiProblems } from '../common/openapi.js';
 import { PERMISSIONS } from '../common/permissions.js';
@@ -25,9 +26,10 @@ export class WorkingGroupController {
   @ApiOkResponse({ type: WorkingGroupDto })
   @ApiProblems(400, 401, 403, 404, 412)
   update(
+    @CurrentUser() caller: AuthUser,
     @Body() body: UpdateWorkingGroupDto,
     @Headers('if-match') ifMatch?: string,
   ): Promise<WorkingGroupDto> {
-    return this.workingGroup.update(body, versionsFromIfMatch(ifMatch));
+    return this.workingGroup.update(caller, body, versionsFromIfMatch(ifMatch));
   }
 }

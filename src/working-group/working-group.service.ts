@@ -5,6 +5,10 @@ import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
 import type { UpdateWorkingGroupDto, WorkingGroupDto } from './working-group.dto.js';
 import { WorkingGroup } from './working-group.entity.js';
+import { recordUpdate } from '../audit/audit-log.js';
+import type { AuthUser } from '../common/auth-user.js';
+
+const JOINT = { before: 'joint', after: 'joint' } as const;
 
 @Injectable()
 export class WorkingGroupService {
@@ -14,11 +18,19 @@ export class WorkingGroupService {
     return this.uow.read(async (em) => present(await findWorkingGroup(em)));
   }
 
-  update(dto: UpdateWorkingGroupDto, ifMatch: number[] | undefined): Promise<WorkingGroupDto> {
+  update(
+    caller: AuthUser,
+    dto: UpdateWorkingGroupDto,
+    ifMatch: number[] | undefined,
+  ): Promise<WorkingGroupDto> {
     return this.uow.transaction(async (em) => {
       const group = await findWorkingGroup(em);
       assertIfMatch(ifMatch, group.version);
       const stamp = await updateVersioned(em, WorkingGroup, group.id, group.version, dto);
+      await recordUpdate(em, caller.id, 'working_group', group.id, JOINT, {
+        ...dto,
+        version: stamp.version,
+      });
       return present({ ...group, ...dto, ...stamp });
     });
   }
