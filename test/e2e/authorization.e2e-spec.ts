@@ -574,6 +574,20 @@ const ROUTES: RouteCase[] = [
     path: () => `/calendar/${'x'.repeat(43)}.ics`,
     expect: { default: 404, anonymous: 404 },
   },
+
+  // Audit
+  {
+    name: 'GET /audit-events',
+    method: 'get',
+    path: () => '/audit-events',
+    expect: { default: 403, admin: 200, 'dsa.in': 200, 'dsa.us': 200 },
+  },
+  {
+    name: 'GET /audit-events/verify',
+    method: 'get',
+    path: () => '/audit-events/verify',
+    expect: { default: 403, admin: 200 },
+  },
 ];
 
 /** The owner of the action items the matrix creates (set before the cases run). */
