@@ -2,10 +2,10 @@ import rateLimit from '@fastify/rate-limit';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
-import { ProblemSchema } from './common/openapi.js';
+import { ProblemSchema, problemResponse } from './common/openapi.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 
@@ -81,6 +81,18 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   });
   app.enableShutdownHooks();
 
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/openapi.json',
+    useGlobalPrefix: false,
+  });
+}
+
+/**
+ * The OpenAPI document of every route. Each operation that needs a token also documents 401,
+ * 403 and 404 (an id it cannot see is 404; a record-level refusal is 403).
+ */
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -95,11 +107,45 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       .build(),
     { extraModels: [ProblemSchema] },
   );
-  SwaggerModule.setup('api/docs', app, document, {
-    jsonDocumentUrl: 'api/openapi.json',
-    useGlobalPrefix: false,
-  });
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
+      const operation = item[method];
+      if (!operation?.security?.length) {
+        continue;
+      }
+      for (const status of ['401', '403', '404']) {
+        operation.responses[status] ??= problemResponse(status);
+      }
+      if (method === 'post') {
+        operation.parameters = [...(operation.parameters ?? []), IDEMPOTENCY_KEY];
+      }
+    }
+  }
+  // Path and header parameters are bounded too: ids are UUIDs, tokens and tags short.
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as { parameters?: unknown[] }[]) {
+      for (const parameter of (operation.parameters ?? []) as {
+        name: string;
+        schema?: { type?: string; maxLength?: number };
+      }[]) {
+        if (parameter.schema?.type === 'string' && parameter.schema.maxLength === undefined) {
+          parameter.schema.maxLength = parameter.name === 'id' ? 36 : 200;
+        }
+      }
+    }
+  }
+  return document;
 }
+
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header' as const,
+  required: false,
+  description:
+    'A retry with the same key, route and body (24 h, per user) returns the first 2xx answer ' +
+    'and changes nothing; the same key with another body is 409.',
+  schema: { type: 'string' as const, maxLength: 200 },
+};
 
 function nestLogLevels(level: AppConfig['logLevel']) {
   const order = ['fatal', 'error', 'warn', 'log', 'debug'] as const;

@@ -40,14 +40,16 @@ const MEANING: Record<number, string> = {
 /** Documents the problem+json answers a route can give. */
 export function ApiProblems(...statuses: number[]) {
   return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({
-        status,
-        description: MEANING[status] ?? STATUS_CODES[status],
-        content: {
-          'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemSchema' } },
-        },
-      }),
-    ),
+    ...statuses.map((status) => ApiResponse({ status, ...problemResponse(String(status)) })),
   );
+}
+
+/** One problem+json response in the OpenAPI document. */
+export function problemResponse(status: string) {
+  return {
+    description: MEANING[Number(status)] ?? STATUS_CODES[Number(status)] ?? 'Error',
+    content: {
+      'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemSchema' } },
+    },
+  };
 }

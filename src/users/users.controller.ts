@@ -50,7 +50,12 @@ export class UsersController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: UserDto, headers: { ETag: { description: 'The user version' } } })
+  @ApiOkResponse({
+    type: UserDto,
+    headers: {
+      ETag: { description: 'The user version', schema: { type: 'string', maxLength: 20 } },
+    },
+  })
   @ApiProblems(400, 401, 404)
   get(@CurrentUser() caller: AuthUser, @Param('id') id: string): Promise<UserDto> {
     return this.users.get(caller, id);
