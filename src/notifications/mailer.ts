@@ -10,6 +10,13 @@ export interface Mail {
   messageId: string;
 }
 
+/**
+ * nodemailer waits up to 2 minutes to connect and 10 on a silent socket, per message; a
+ * server that stops answering would hold a reminder pass for hours. Query parameters of
+ * SMTP_URL (e.g. ?socketTimeout=60000) still override these.
+ */
+const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
 /** E-mail over SMTP when SMTP_URL is set; without it, delivery is in-app only. */
 @Injectable()
 export class Mailer implements OnModuleDestroy {
@@ -17,17 +24,22 @@ export class Mailer implements OnModuleDestroy {
   private readonly transport: Transporter | null;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.transport = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : null;
+    this.transport = config.smtpUrl
+      ? nodemailer.createTransport({ url: config.smtpUrl, ...TIMEOUTS })
+      : null;
   }
 
   get enabled(): boolean {
     return this.transport !== null;
   }
 
-  /** Sends one message; false (and a log line) when the server refuses or cannot be reached. */
-  async send(mail: Mail): Promise<boolean> {
+  /**
+   * Sends one message: `sent`; `retry` when the server cannot be reached or refuses for now
+   * (4xx); `refused` when it refuses for good (5xx), which no retry would change.
+   */
+  async send(mail: Mail): Promise<'sent' | 'retry' | 'refused'> {
     if (!this.transport) {
-      return false;
+      return 'refused';
     }
     try {
       await this.transport.sendMail({
@@ -37,10 +49,11 @@ export class Mailer implements OnModuleDestroy {
         text: mail.text,
         messageId: mail.messageId,
       });
-      return true;
+      return 'sent';
     } catch (error) {
       this.logger.warn(`E-mail ${mail.messageId} not sent: ${(error as Error).message}`);
-      return false;
+      const code = (error as { responseCode?: number }).responseCode;
+      return code !== undefined && code >= 500 ? 'refused' : 'retry';
     }
   }
 

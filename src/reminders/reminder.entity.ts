@@ -39,19 +39,20 @@ export class Reminder {
   window!: string;
 
   @Column({ type: 'varchar', length: 16 })
-  state!: 'pending' | 'claimed' | 'sent' | 'skipped';
-
-  @Column({ name: 'claimed_by', type: 'varchar', length: 36, nullable: true })
-  claimedBy!: string | null;
-
-  @Column({ name: 'claimed_at', type: 'varchar', length: 24, nullable: true })
-  claimedAt!: string | null;
+  state!: 'pending' | 'sent' | 'skipped';
 
   @Column({ name: 'sent_at', type: 'varchar', length: 24, nullable: true })
   sentAt!: string | null;
 
   @Column({ name: 'email_state', type: 'varchar', length: 16 })
-  emailState!: 'none' | 'pending' | 'sent' | 'failed';
+  emailState!: 'none' | 'pending' | 'sending' | 'sent' | 'failed';
+
+  /** The pass sending the e-mail now; another pass takes it over only once the claim is stale. */
+  @Column({ name: 'email_claimed_by', type: 'varchar', length: 36, nullable: true })
+  emailClaimedBy!: string | null;
+
+  @Column({ name: 'email_claimed_at', type: 'varchar', length: 24, nullable: true })
+  emailClaimedAt!: string | null;
 
   @Column({ name: 'email_attempts', type: 'integer' })
   emailAttempts!: number;

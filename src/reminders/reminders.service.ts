@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { In, LessThan, type EntityManager } from 'typeorm';
 import { ActionItem } from '../action-items/action-item.entity.js';
 import { recordEvent } from '../audit/audit-log.js';
+import { insertRows } from '../database/bulk-insert.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Meeting } from '../meetings/meeting.entity.js';
 import { Mailer } from '../notifications/mailer.js';
@@ -30,9 +31,10 @@ export interface PassReport {
 const LONGEST_CATCH_UP_MS = 31 * 86400 * 1000;
 /** With no earlier pass, a pass looks back one scheduler interval. */
 const FIRST_LOOK_BACK_MS = 3600 * 1000;
-/** A claim older than this belongs to a pass that died; another pass may take the reminder. */
-const STALE_CLAIM_MS = 10 * 60 * 1000;
-const DELIVERY_BATCH = 500;
+/** An e-mail claim older than this belongs to a pass that died; another pass may send it. */
+const STALE_EMAIL_CLAIM_MS = 10 * 60 * 1000;
+const DELIVERY_BATCH = 2000;
+const EMAIL_BATCH = 100;
 const MAX_EMAIL_ATTEMPTS = 5;
 
 /**
@@ -77,8 +79,8 @@ export class RemindersService {
     for await (const batch of planReminders(this.read, now, floor)) {
       await this.uow.transaction((em) => insertOrIgnore(em, batch));
     }
-    const delivered = await this.deliver(passId);
-    await this.sendEmails();
+    const delivered = await this.deliver();
+    await this.sendEmails(passId);
     await this.uow.transaction(async (em) => {
       await em.update(ReminderPass, { id: passId }, { finishedAt: new Date().toISOString() });
       await recordEvent(em, {
@@ -105,90 +107,152 @@ export class RemindersService {
     return new Date(Math.max(floor, now.getTime() - LONGEST_CATCH_UP_MS));
   }
 
-  /** Claims pending reminders batch by batch and delivers each one in-app. */
-  private async deliver(passId: string): Promise<(PlannedReminder & { id: string })[]> {
+  /**
+   * Delivers pending reminders in batches: each batch is taken, its notifications written and
+   * its reminders marked sent in one transaction, so a reminder is delivered once or not at all
+   * (the unit of work serializes batches; several instances lock rows).
+   */
+  private async deliver(): Promise<(PlannedReminder & { id: string })[]> {
     const delivered: (PlannedReminder & { id: string })[] = [];
     for (;;) {
-      const claimed = await this.uow.transaction((em) => claim(em, passId));
-      if (claimed.length === 0) {
+      const batch = await this.uow.transaction((em) => deliverBatch(em, this.mailer.enabled));
+      if (batch === null) {
         return delivered;
       }
-      delivered.push(
-        ...(await this.uow.transaction((em) =>
-          deliverClaimed(em, passId, claimed, this.mailer.enabled),
-        )),
-      );
+      delivered.push(...batch);
     }
   }
 
-  /** At-least-once e-mail for delivered reminders, retried by later passes on failure. */
-  private async sendEmails(): Promise<void> {
+  /**
+   * At-least-once e-mail for delivered reminders: each batch is claimed for this pass before it
+   * is sent, so overlapping passes never send one twice; a failure is retried by later passes
+   * (a permanent refusal is not), with the same Message-ID each time.
+   */
+  private async sendEmails(passId: string): Promise<void> {
     if (!this.mailer.enabled) {
       return;
     }
-    const pending = await this.uow.read((em) =>
-      em
-        .createQueryBuilder(Reminder, 'r')
-        .innerJoin(Notification, 'n', 'n.reminder_id = r.id')
-        .innerJoin(User, 'u', 'u.id = r.recipient_id')
-        .select([
-          'r.id AS id',
-          'r.email_attempts AS attempts',
-          'u.email AS email',
-          'n.title AS title',
-          'n.body AS body',
-        ])
-        .where("r.email_state = 'pending'")
-        .getRawMany<{ id: string; attempts: number; email: string; title: string; body: string }>(),
-    );
-    for (const mail of pending) {
-      const sent = await this.mailer.send({
-        to: mail.email,
-        subject: `[JWG] ${mail.title}`,
-        text: `${mail.body}\n\n-- JWG Tracker`,
-        messageId: `<reminder-${mail.id}@jwg-tracker>`,
-      });
-      const attempts = mail.attempts + 1;
-      await this.uow.transaction((em) =>
-        em.update(
-          Reminder,
-          { id: mail.id },
-          {
-            emailState: sent ? 'sent' : attempts >= MAX_EMAIL_ATTEMPTS ? 'failed' : 'pending',
-            emailAttempts: attempts,
-          },
-        ),
-      );
-    }
-    if (pending.length > 0) {
-      this.logger.log(`E-mail: ${pending.length} reminder(s) attempted`);
+    // Each message once per pass: one that fails waits for the next pass.
+    const tried = new Set<string>();
+    for (;;) {
+      const batch = await this.uow.transaction((em) => claimEmails(em, passId, tried));
+      if (batch.length === 0) {
+        return;
+      }
+      for (const mail of batch) {
+        tried.add(mail.id);
+        const outcome = await this.mailer.send({
+          to: mail.email,
+          subject: `[JWG] ${mail.title}`,
+          text: `${mail.body}\n\n-- JWG Tracker`,
+          messageId: `<reminder-${mail.id}@jwg-tracker>`,
+        });
+        const attempts = mail.attempts + 1;
+        const emailState =
+          outcome === 'sent'
+            ? 'sent'
+            : outcome === 'refused' || attempts >= MAX_EMAIL_ATTEMPTS
+              ? 'failed'
+              : 'pending';
+        await this.uow.transaction((em) =>
+          em.update(
+            Reminder,
+            { id: mail.id, emailClaimedBy: passId },
+            { emailState, emailAttempts: attempts, emailClaimedBy: null, emailClaimedAt: null },
+          ),
+        );
+      }
+      this.logger.log(`E-mail: ${batch.length} reminder(s) attempted`);
     }
   }
 }
 
-async function insertOrIgnore(em: EntityManager, planned: PlannedReminder[]): Promise<void> {
-  const now = new Date().toISOString();
-  for (let i = 0; i < planned.length; i += 200) {
-    await em
-      .createQueryBuilder()
-      .insert()
-      .into(Reminder)
-      .values(
-        planned.slice(i, i + 200).map(({ visibility: _visibility, ...r }) => ({
-          id: randomUUID(),
-          ...r,
-          state: 'pending' as const,
-          claimedBy: null,
-          claimedAt: null,
-          sentAt: null,
-          emailState: 'none' as const,
-          emailAttempts: 0,
-          createdAt: now,
-        })),
-      )
-      .orIgnore()
-      .execute();
+/** Takes e-mails due for sending (new, or abandoned by a pass that died) for this pass. */
+async function claimEmails(
+  em: EntityManager,
+  passId: string,
+  tried: Set<string>,
+): Promise<{ id: string; attempts: number; email: string; title: string; body: string }[]> {
+  const now = new Date();
+  const stale = new Date(now.getTime() - STALE_EMAIL_CLAIM_MS).toISOString();
+  const rows = await em
+    .createQueryBuilder(Reminder, 'r')
+    .innerJoin(Notification, 'n', 'n.reminder_id = r.id')
+    .innerJoin(User, 'u', 'u.id = r.recipient_id')
+    .select([
+      'r.id AS id',
+      'r.email_attempts AS attempts',
+      'u.email AS email',
+      'u.active AS active',
+      'n.title AS title',
+      'n.body AS body',
+    ])
+    .where(
+      "(r.email_state = 'pending' OR (r.email_state = 'sending' AND r.email_claimed_at < :stale))",
+      { stale },
+    )
+    .andWhere(tried.size > 0 ? 'r.id NOT IN (:...tried)' : '1 = 1', { tried: [...tried] })
+    .orderBy('r.email_claimed_at')
+    .limit(EMAIL_BATCH)
+    .getRawMany<{
+      id: string;
+      attempts: number;
+      email: string | null;
+      active: number | boolean;
+      title: string;
+      body: string;
+    }>();
+  // An address removed, or an account deactivated, since delivery: nobody to mail.
+  const gone = rows.filter((r) => !r.email || !r.active).map((r) => r.id);
+  const due = rows.filter((r) => r.email && r.active);
+  if (gone.length > 0) {
+    await em.update(Reminder, { id: In(gone) }, { emailState: 'none' });
   }
+  if (due.length > 0) {
+    await em.update(
+      Reminder,
+      { id: In(due.map((r) => r.id)) },
+      { emailState: 'sending', emailClaimedBy: passId, emailClaimedAt: now.toISOString() },
+    );
+  }
+  return due.map((r) => ({ ...r, email: r.email! }));
+}
+
+/**
+ * Adds planned reminders to the ledger; those already there (same recipient, subject, kind and
+ * window) are ignored.
+ */
+function insertOrIgnore(em: EntityManager, planned: PlannedReminder[]): Promise<void> {
+  const now = new Date().toISOString();
+  return insertRows(
+    em,
+    'reminders',
+    [
+      'id',
+      'recipient_id',
+      'subject_type',
+      'subject_id',
+      'kind',
+      'due_window',
+      'state',
+      'email_state',
+      'email_attempts',
+      'created_at',
+    ],
+    planned.map((r) => [
+      randomUUID(),
+      r.recipientId,
+      r.subjectType,
+      r.subjectId,
+      r.kind,
+      r.window,
+      'pending',
+      'none',
+      0,
+      now,
+    ]),
+    { onConflictIgnore: true },
+  );
 }
 
 /** The planned reminders that are not in the ledger yet. */
@@ -212,95 +276,65 @@ async function withoutExisting(
 const keyOf = (r: Pick<Reminder, 'recipientId' | 'subjectId' | 'kind' | 'window'>) =>
   `${r.kind}|${r.recipientId}|${r.subjectId}|${r.window}`;
 
-async function claim(em: EntityManager, passId: string): Promise<Reminder[]> {
-  const now = new Date();
-  const stale = new Date(now.getTime() - STALE_CLAIM_MS).toISOString();
-  const rows = await em
-    .createQueryBuilder(Reminder, 'r')
-    .where("r.state = 'pending' OR (r.state = 'claimed' AND r.claimed_at < :stale)", { stale })
-    .orderBy('r.created_at')
-    .addOrderBy('r.id')
-    .limit(DELIVERY_BATCH)
-    .getMany();
-  if (rows.length > 0) {
-    await em.update(
-      Reminder,
-      { id: In(rows.map((r) => r.id)) },
-      { state: 'claimed', claimedBy: passId, claimedAt: now.toISOString() },
-    );
-  }
-  return rows;
-}
-
 /**
- * Writes the notifications of claimed reminders and marks them sent, in one transaction. A
- * subject that closed or was cancelled since planning is skipped, never announced.
+ * Takes the oldest pending reminders, writes their notifications and marks them sent, in the
+ * caller's transaction. A subject that closed or was cancelled since planning is skipped,
+ * never announced. Null when nothing is pending.
  */
-async function deliverClaimed(
+async function deliverBatch(
   em: EntityManager,
-  passId: string,
-  claimed: Reminder[],
   withEmail: boolean,
-): Promise<(PlannedReminder & { id: string })[]> {
+): Promise<(PlannedReminder & { id: string })[] | null> {
+  const claimed = await em.find(Reminder, {
+    where: { state: 'pending' },
+    order: { createdAt: 'ASC', id: 'ASC' },
+    take: DELIVERY_BATCH,
+  });
+  if (claimed.length === 0) {
+    return null;
+  }
   const itemIds = claimed.filter((r) => r.subjectType === 'action_item').map((r) => r.subjectId);
   const meetingIds = claimed.filter((r) => r.subjectType === 'meeting').map((r) => r.subjectId);
-  const items = new Map(
-    (itemIds.length ? await em.findBy(ActionItem, { id: In(itemIds) }) : []).map((i) => [i.id, i]),
-  );
-  const meetings = new Map(
-    (meetingIds.length ? await em.findBy(Meeting, { id: In(meetingIds) }) : []).map((m) => [
-      m.id,
-      m,
-    ]),
-  );
-  const emails = new Map(
-    (
-      await em.find(User, {
-        select: { id: true, email: true },
-        where: { id: In(claimed.map((r) => r.recipientId)) },
-      })
-    ).map((u) => [u.id, u.email]),
+  const items = new Map((await findIn(em, ActionItem, itemIds)).map((i) => [i.id, i] as const));
+  const meetings = new Map((await findIn(em, Meeting, meetingIds)).map((m) => [m.id, m] as const));
+  const withAddress = new Set(
+    withEmail
+      ? (
+          await em
+            .createQueryBuilder(User, 'u')
+            .select('u.id', 'id')
+            .where('u.email IS NOT NULL')
+            .andWhere('u.id IN (:...ids)', { ids: [...new Set(claimed.map((r) => r.recipientId))] })
+            .getRawMany<{ id: string }>()
+        ).map((u) => u.id)
+      : [],
   );
   const now = new Date().toISOString();
+  const notifications: Notification[] = [];
+  const sent: string[] = [];
+  const mailed: string[] = [];
+  const skipped: string[] = [];
   const delivered: (PlannedReminder & { id: string })[] = [];
   for (const reminder of claimed) {
     const item = items.get(reminder.subjectId);
     const meeting = meetings.get(reminder.subjectId);
-    const facts: SubjectFacts | null =
-      reminder.subjectType === 'action_item'
-        ? item && ['open', 'in_progress', 'blocked'].includes(item.status)
-          ? { code: item.code, title: item.title, dueDate: item.dueDate }
-          : null
-        : meeting && meeting.status !== 'cancelled'
-          ? {
-              title: meeting.title,
-              number: meeting.number,
-              startsOn: meeting.startsOn,
-              endsOn: meeting.endsOn,
-            }
-          : null;
-    const owned = { id: reminder.id, claimedBy: passId };
+    const facts = subjectFacts(reminder, item, meeting);
     if (!facts) {
-      await em.update(Reminder, owned, { state: 'skipped' });
+      skipped.push(reminder.id);
       continue;
     }
-    const message = reminderMessage(reminder.kind, facts);
-    await em.insert(Notification, {
+    notifications.push({
       id: randomUUID(),
       userId: reminder.recipientId,
       reminderId: reminder.id,
       kind: reminder.kind,
       subjectType: reminder.subjectType,
       subjectId: reminder.subjectId,
-      ...message,
+      ...reminderMessage(reminder.kind, facts),
       createdAt: now,
       readAt: null,
     });
-    await em.update(Reminder, owned, {
-      state: 'sent',
-      sentAt: now,
-      emailState: withEmail && emails.get(reminder.recipientId) ? 'pending' : 'none',
-    });
+    (withAddress.has(reminder.recipientId) ? mailed : sent).push(reminder.id);
     delivered.push({
       id: reminder.id,
       recipientId: reminder.recipientId,
@@ -311,13 +345,83 @@ async function deliverClaimed(
       visibility: item?.visibility ?? 'joint',
     });
   }
+  await insertRows(
+    em,
+    'notifications',
+    [
+      'id',
+      'user_id',
+      'reminder_id',
+      'kind',
+      'subject_type',
+      'subject_id',
+      'title',
+      'body',
+      'created_at',
+      'read_at',
+    ],
+    notifications.map((n) => [
+      n.id,
+      n.userId,
+      n.reminderId,
+      n.kind,
+      n.subjectType,
+      n.subjectId,
+      n.title,
+      n.body,
+      n.createdAt,
+      null,
+    ]),
+  );
+  await markIn(em, sent, { state: 'sent', sentAt: now, emailState: 'none' });
+  await markIn(em, mailed, { state: 'sent', sentAt: now, emailState: 'pending' });
+  await markIn(em, skipped, { state: 'skipped' });
   return delivered;
+}
+
+/** What a notification says about its subject, or null when the subject no longer warrants one. */
+function subjectFacts(
+  reminder: Reminder,
+  item: ActionItem | undefined,
+  meeting: Meeting | undefined,
+): SubjectFacts | null {
+  if (reminder.subjectType === 'action_item') {
+    return item && ['open', 'in_progress', 'blocked'].includes(item.status)
+      ? { code: item.code, title: item.title, dueDate: item.dueDate }
+      : null;
+  }
+  return meeting && meeting.status !== 'cancelled'
+    ? {
+        title: meeting.title,
+        number: meeting.number,
+        startsOn: meeting.startsOn,
+        endsOn: meeting.endsOn,
+      }
+    : null;
+}
+
+async function findIn<T extends { id: string }>(
+  em: EntityManager,
+  entity: new () => T,
+  ids: string[],
+): Promise<T[]> {
+  const found: T[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    found.push(...(await em.findBy(entity, { id: In(ids.slice(i, i + 500)) } as never)));
+  }
+  return found;
+}
+
+async function markIn(em: EntityManager, ids: string[], changes: Partial<Reminder>): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await em.update(Reminder, { id: In(ids.slice(i, i + 500)) }, changes);
+  }
 }
 
 function report(reminders: PlannedReminder[]): PassReport {
   const listed = reminders
     .filter((r) => r.visibility === 'joint')
-    .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   return {
     data: listed.map(({ kind, recipientId, subjectType, subjectId, window }) => ({
       kind,

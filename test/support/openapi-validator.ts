@@ -2,10 +2,10 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TestApp } from './test-app.js';
 
-// ajv-formats is CommonJS with a default export.
-const addFormats =
-  (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule;
+// ajv-formats is CommonJS with a default export, which ESM sees as the module or its default.
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  addFormatsModule) as unknown as AddFormats;
 
 interface Operation {
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;

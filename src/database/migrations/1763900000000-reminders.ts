@@ -18,23 +18,26 @@ export class Reminders1763900000000 implements MigrationInterface {
       kind varchar(32) NOT NULL CHECK (kind IN ('action_due_soon', 'action_overdue',
         'action_escalated', 'meeting_upcoming', 'minutes_awaiting_approval', 'minutes_missing')),
       due_window varchar(32) NOT NULL,
-      state varchar(16) NOT NULL CHECK (state IN ('pending', 'claimed', 'sent', 'skipped')),
-      claimed_by varchar(36),
-      claimed_at varchar(24),
+      state varchar(16) NOT NULL CHECK (state IN ('pending', 'sent', 'skipped')),
       sent_at varchar(24),
       email_state varchar(16) NOT NULL DEFAULT 'none'
-        CHECK (email_state IN ('none', 'pending', 'sent', 'failed')),
+        CHECK (email_state IN ('none', 'pending', 'sending', 'sent', 'failed')),
+      email_claimed_by varchar(36),
+      email_claimed_at varchar(24),
       email_attempts integer NOT NULL DEFAULT 0,
       created_at varchar(24) NOT NULL
     )`);
     await db.query(`CREATE UNIQUE INDEX reminders_once
       ON reminders (recipient_id, subject_type, subject_id, kind, due_window)`);
-    // Delivery claims pending rows, and reclaims rows whose claimer died.
-    await db.query(`CREATE INDEX reminders_undelivered ON reminders (state, claimed_at)
-      WHERE state IN ('pending', 'claimed')`);
-    // E-mail retries.
-    await db.query(`CREATE INDEX reminders_email ON reminders (email_state)
-      WHERE email_state = 'pending'`);
+    // Delivery takes pending rows oldest first, and e-mail the rows waiting to be sent; each
+    // partial index holds only the few rows in that state, however large the ledger grows.
+    await db.query(`CREATE INDEX reminders_pending ON reminders (created_at, id)
+      WHERE state = 'pending'`);
+    await db.query(`CREATE INDEX reminders_email_due ON reminders (email_claimed_at)
+      WHERE email_state IN ('pending', 'sending')`);
+    // The planner walks the open action items in id order, batch by batch.
+    await db.query(`CREATE INDEX action_items_open ON action_items (id)
+      WHERE status IN ('open', 'in_progress', 'blocked')`);
 
     await db.query(`CREATE TABLE reminder_passes (
       id varchar(36) PRIMARY KEY,
@@ -73,6 +76,7 @@ export class Reminders1763900000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query(`DROP INDEX action_items_open`);
     for (const table of ['calendar_feeds', 'notifications', 'reminder_passes', 'reminders']) {
       await db.query(`DROP TABLE ${table}`);
     }
