@@ -33,6 +33,8 @@ export class CalendarController {
   @Post('me/calendar-feed')
   @ApiBearerAuth()
   @NoIdempotencyReplay()
+  // The answer is a secret: no cache may keep it.
+  @Header('cache-control', 'no-store')
   @ApiCreatedResponse({ type: CalendarFeedDto })
   @ApiProblems(401)
   async create(

@@ -3,6 +3,7 @@ import ical, { ICalAlarmType, ICalCalendarMethod } from 'ical-generator';
 import { createHash, randomBytes } from 'node:crypto';
 import { In, Not } from 'typeorm';
 import { ActionItem } from '../action-items/action-item.entity.js';
+import { visibleScopes } from '../common/access.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { nowIso } from '../common/clock.js';
 import { addDays } from '../common/dates.js';
@@ -10,6 +11,7 @@ import { UnitOfWork } from '../database/unit-of-work.js';
 import { Meeting } from '../meetings/meeting.entity.js';
 import { User } from '../users/user.entity.js';
 import { CalendarFeed } from './calendar-feed.entity.js';
+import { recordEvent } from '../audit/audit-log.js';
 
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url');
 
@@ -31,6 +33,13 @@ export class CalendarService {
         tokenHash: hashToken(token),
         createdAt: nowIso(),
       });
+      await recordEvent(em, {
+        actorId: caller.id,
+        action: 'calendar_feed.rotated',
+        entityType: 'user',
+        entityId: caller.id,
+        visibility: 'account',
+      });
     });
     return token;
   }
@@ -47,9 +56,13 @@ export class CalendarService {
         where: { status: Not('cancelled') },
         order: { startsOn: 'ASC' },
       });
-      // The owner's own items: visible to them whatever their visibility.
+      // The feed is read as its owner, through the same visibility scope as their requests.
       const items = await em.find(ActionItem, {
-        where: { ownerId: user.id, status: In(['open', 'in_progress', 'blocked']) },
+        where: {
+          ownerId: user.id,
+          status: In(['open', 'in_progress', 'blocked']),
+          visibility: In(visibleScopes(user)),
+        },
         order: { dueDate: 'ASC' },
       });
 
@@ -66,6 +79,8 @@ export class CalendarService {
           allDay: true,
           summary: `JWG meeting ${meeting.number}: ${meeting.title}`,
           location: meeting.location ?? undefined,
+          // Clients keep the copy with the highest SEQUENCE: a change must raise it.
+          sequence: meeting.version,
           stamp: meeting.updatedAt,
         });
         event.createAlarm({
@@ -82,6 +97,7 @@ export class CalendarService {
           allDay: true,
           summary: `Due: ${item.code} ${item.title}`,
           description: item.description || undefined,
+          sequence: item.version,
           stamp: item.updatedAt,
         });
       }

@@ -10,11 +10,11 @@ export type Visibility = 'joint' | DelegationCode;
  * The visibility scope: the values of `visibility` a caller may see. Admin sees joint records
  * only; everyone else joint records and their own delegation's.
  */
-export function visibleScopes(user: AuthUser): Visibility[] {
+export function visibleScopes(user: Pick<AuthUser, 'delegation'>): Visibility[] {
   return user.delegation === null ? ['joint'] : ['joint', user.delegation];
 }
 
-export function canSee(user: AuthUser, visibility: Visibility): boolean {
+export function canSee(user: Pick<AuthUser, 'delegation'>, visibility: Visibility): boolean {
   return visibility === 'joint' || visibility === user.delegation;
 }
 

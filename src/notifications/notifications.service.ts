@@ -43,8 +43,13 @@ export class NotificationsService {
         throw new NotFoundException('Notification not found');
       }
       if (notification.readAt === null) {
-        notification.readAt = nowIso();
-        await em.update(Notification, { id, readAt: IsNull() }, { readAt: notification.readAt });
+        const readAt = nowIso();
+        const { affected } = await em.update(Notification, { id, readAt: IsNull() }, { readAt });
+        // Another instance may have marked it first: the first readAt is the one that stays.
+        notification.readAt =
+          affected === 0
+            ? (await em.findOneByOrFail(Notification, { id, userId: caller.id })).readAt
+            : readAt;
       }
       return present(notification);
     });

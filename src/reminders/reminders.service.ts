@@ -5,6 +5,8 @@ import { ActionItem } from '../action-items/action-item.entity.js';
 import { recordEvent } from '../audit/audit-log.js';
 import { insertRows } from '../database/bulk-insert.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import { canSee } from '../common/access.js';
+import type { DelegationCode } from '../delegations/delegation.entity.js';
 import { Meeting } from '../meetings/meeting.entity.js';
 import { Mailer } from '../notifications/mailer.js';
 import { Notification } from '../notifications/notification.entity.js';
@@ -297,17 +299,14 @@ async function deliverBatch(
   const meetingIds = claimed.filter((r) => r.subjectType === 'meeting').map((r) => r.subjectId);
   const items = new Map((await findIn(em, ActionItem, itemIds)).map((i) => [i.id, i] as const));
   const meetings = new Map((await findIn(em, Meeting, meetingIds)).map((m) => [m.id, m] as const));
-  const withAddress = new Set(
-    withEmail
-      ? (
-          await em
-            .createQueryBuilder(User, 'u')
-            .select('u.id', 'id')
-            .where('u.email IS NOT NULL')
-            .andWhere('u.id IN (:...ids)', { ids: [...new Set(claimed.map((r) => r.recipientId))] })
-            .getRawMany<{ id: string }>()
-        ).map((u) => u.id)
-      : [],
+  const recipients = new Map(
+    (
+      await em
+        .createQueryBuilder(User, 'u')
+        .select(['u.id AS id', 'u.delegation AS delegation', 'u.email AS email'])
+        .where('u.id IN (:...ids)', { ids: [...new Set(claimed.map((r) => r.recipientId))] })
+        .getRawMany<{ id: string; delegation: DelegationCode | null; email: string | null }>()
+    ).map((u) => [u.id, u] as const),
   );
   const now = new Date().toISOString();
   const notifications: Notification[] = [];
@@ -318,8 +317,10 @@ async function deliverBatch(
   for (const reminder of claimed) {
     const item = items.get(reminder.subjectId);
     const meeting = meetings.get(reminder.subjectId);
+    const recipient = recipients.get(reminder.recipientId);
     const facts = subjectFacts(reminder, item, meeting);
-    if (!facts) {
+    // Planning only ever addresses people who can see the subject; this holds it at delivery.
+    if (!facts || !recipient || (item && !canSee(recipient, item.visibility))) {
       skipped.push(reminder.id);
       continue;
     }
@@ -334,7 +335,7 @@ async function deliverBatch(
       createdAt: now,
       readAt: null,
     });
-    (withAddress.has(reminder.recipientId) ? mailed : sent).push(reminder.id);
+    (withEmail && recipient.email ? mailed : sent).push(reminder.id);
     delivered.push({
       id: reminder.id,
       recipientId: reminder.recipientId,

@@ -23,6 +23,7 @@ import type {
 } from './dto/user.dto.js';
 import { User } from './user.entity.js';
 import { recordEvent } from '../audit/audit-log.js';
+import { CalendarFeed } from '../calendar/calendar-feed.entity.js';
 
 /** Fields a user may change on their own profile without managing users. */
 const SELF_SERVICE_FIELDS = new Set(['displayName', 'email', 'timezone']);
@@ -137,6 +138,10 @@ export class UsersService {
         changes: { ...dto, version: next.version },
         visibility: 'account',
       });
+      if (user.active && !next.active) {
+        // A deactivated account's calendar URL dies with it, and stays dead if it comes back.
+        await em.delete(CalendarFeed, { userId: user.id });
+      }
       if (endsSessions) {
         await endAllSessions(em, user.id);
       }
