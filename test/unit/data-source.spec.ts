@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataSourceOptions, openDatabase } from '../../src/database/data-source.js';
@@ -78,6 +78,25 @@ describe(openDatabase.name, () => {
       expect(after.pragma('journal_mode = DELETE', { simple: true })).toBe('delete');
     } finally {
       after.close();
+    }
+  });
+});
+
+describe('database file permissions', () => {
+  it('creates the directory 0700 and the file, with its WAL, 0600', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'jwg-perm-'));
+    const databasePath = join(root, 'private', 'jwg.sqlite');
+    try {
+      const dataSource = await openDatabase({ databasePath });
+      await dataSource.query('CREATE TABLE probe (x integer)');
+      expect(statSync(join(root, 'private')).mode & 0o777).toBe(0o700);
+      expect(statSync(databasePath).mode & 0o777).toBe(0o600);
+      if (existsSync(`${databasePath}-wal`)) {
+        expect(statSync(`${databasePath}-wal`).mode & 0o077).toBe(0);
+      }
+      await dataSource.destroy();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
