@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { Visibility } from '../common/access.js';
 import { IsDateOnly } from '../common/dates.js';
-import { PageQueryDto } from '../common/pagination.js';
+import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
 import { Omittable } from '../common/validation.js';
 import { VISIBILITIES } from '../common/visibility.dto.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
@@ -185,7 +185,7 @@ export class ActionItemDto {
 
 export class ActionItemPageDto {
   @ApiProperty({ type: [ActionItemDto] }) data!: ActionItemDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
 }
 
 export class ActionItemUpdateDto {
@@ -199,5 +199,5 @@ export class ActionItemUpdateDto {
 
 export class ActionItemUpdatePageDto {
   @ApiProperty({ type: [ActionItemUpdateDto] }) data!: ActionItemUpdateDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
 }

@@ -1,3 +1,4 @@
+import { NEXT_CURSOR } from '../common/pagination.js';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -94,5 +95,5 @@ export class AgendaItemDto {
 
 export class AgendaItemPageDto {
   @ApiProperty({ type: [AgendaItemDto] }) data!: AgendaItemDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
 }

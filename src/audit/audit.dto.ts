@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../common/pagination.js';
+import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
 
 export class ListAuditEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ maxLength: 32, example: 'action_item' })
@@ -31,7 +31,7 @@ export class AuditEventDto {
 
 export class AuditEventPageDto {
   @ApiProperty({ type: [AuditEventDto] }) data!: AuditEventDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
 }
 
 export class VerifyReportDto {

@@ -18,7 +18,10 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { CalendarService } from './calendar.service.js';
 
 class CalendarFeedDto {
-  @ApiProperty({ description: 'Secret: whoever has it reads the feed. A new one ends the old.' })
+  @ApiProperty({
+    description: 'Secret: whoever has it reads the feed. A new one ends the old.',
+    maxLength: 2000,
+  })
   url!: string;
 }
 

@@ -29,6 +29,14 @@ export interface Page<T> {
 
 export const DEFAULT_PAGE_SIZE = 50;
 
+/** How the OpenAPI document describes `nextCursor` on every page. */
+export const NEXT_CURSOR = {
+  nullable: true,
+  type: String,
+  maxLength: 500,
+  description: 'Pass as ?cursor= to get the next page; null on the last page',
+};
+
 /** A cursor is the sort key of the last row of a page, opaque to clients. */
 export function encodeCursor(key: readonly (string | number | null)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/openapi.js';
-import { PageQueryDto, type Page } from '../common/pagination.js';
+import { PageQueryDto, type Page, NEXT_CURSOR } from '../common/pagination.js';
 import { DELEGATIONS } from './delegation.entity.js';
 import { DelegationsService, type DelegationView } from './delegations.service.js';
 
@@ -28,7 +28,7 @@ class DelegationPageDto {
   @ApiProperty({ type: [DelegationDto] })
   data!: DelegationDto[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty(NEXT_CURSOR)
   nextCursor!: string | null;
 }
 

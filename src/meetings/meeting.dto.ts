@@ -11,7 +11,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsDateOnly } from '../common/dates.js';
-import { PageQueryDto } from '../common/pagination.js';
+import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
 import { Omittable } from '../common/validation.js';
 import { CreateActionItemDto } from '../action-items/action-item.dto.js';
 import { AGENDA_STATUSES, type AgendaStatus } from '../agenda/agenda-item.entity.js';
@@ -118,7 +118,12 @@ export class AgendaOutcomeDto {
 }
 
 export class LogOutcomesDto {
-  @ApiPropertyOptional({ type: [String], maxItems: 500 })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', maxLength: 36 },
+    maxItems: 500,
+    description: 'User ids; replaces the attendance',
+  })
   @Omittable()
   @IsArray()
   @ArrayMaxSize(500)
@@ -134,7 +139,12 @@ export class LogOutcomesDto {
   @Type(() => AgendaOutcomeDto)
   agendaOutcomes?: AgendaOutcomeDto[];
 
-  @ApiPropertyOptional({ type: [String], maxItems: 200, description: 'Each becomes D-n' })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', maxLength: 10000 },
+    maxItems: 200,
+    description: 'Each becomes D-n',
+  })
   @Omittable()
   @IsArray()
   @ArrayMaxSize(200)
@@ -186,7 +196,8 @@ export class MeetingDto {
   @ApiProperty({ enum: DELEGATIONS }) hostDelegation!: DelegationCode;
   @ApiProperty({ enum: MEETING_STATUSES }) status!: MeetingStatus;
   @ApiProperty({ type: [DecisionDto] }) decisions!: DecisionDto[];
-  @ApiProperty({ type: [String] }) attendees!: string[];
+  @ApiProperty({ type: 'array', items: { type: 'string', maxLength: 36 } })
+  attendees!: string[];
   @ApiProperty({ type: MinutesDto }) minutes!: MinutesDto;
   @ApiProperty() version!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
@@ -195,5 +206,5 @@ export class MeetingDto {
 
 export class MeetingPageDto {
   @ApiProperty({ type: [MeetingDto] }) data!: MeetingDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
 }

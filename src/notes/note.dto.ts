@@ -1,3 +1,4 @@
+import { NEXT_CURSOR } from '../common/pagination.js';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
@@ -25,5 +26,5 @@ export class NoteDto {
 
 export class NotePageDto {
   @ApiProperty({ type: [NoteDto] }) data!: NoteDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
 }

@@ -12,7 +12,7 @@ import {
 } from 'class-validator';
 import type { Visibility } from '../common/access.js';
 import { IsDateOnly } from '../common/dates.js';
-import { PageQueryDto } from '../common/pagination.js';
+import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
 import { Omittable } from '../common/validation.js';
 import { VISIBILITIES } from '../common/visibility.dto.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
@@ -151,5 +151,5 @@ export class PolicyItemDto {
 
 export class PolicyItemPageDto {
   @ApiProperty({ type: [PolicyItemDto] }) data!: PolicyItemDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
 }

@@ -20,16 +20,16 @@ export class RefreshDto {
    * Any string: a token that is empty, too long or otherwise malformed is simply unknown, so
    * 401 like every other token that is not valid (SPEC), not a 400.
    */
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200, description: 'As issued: 43 characters' })
   @IsString()
   refreshToken!: string;
 }
 
 export class TokenPairDto {
-  @ApiProperty({ description: 'JWT, HS256, valid for expiresIn seconds' })
+  @ApiProperty({ description: 'JWT, HS256, valid for expiresIn seconds', maxLength: 2000 })
   accessToken!: string;
 
-  @ApiProperty({ description: 'Opaque; spent by its first use at /auth/refresh' })
+  @ApiProperty({ description: 'Opaque; spent by its first use at /auth/refresh', maxLength: 200 })
   refreshToken!: string;
 
   @ApiProperty({ enum: ['Bearer'] })

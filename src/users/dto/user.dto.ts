@@ -13,7 +13,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination.js';
+import { PageQueryDto, NEXT_CURSOR } from '../../common/pagination.js';
 import { Omittable } from '../../common/validation.js';
 import { ROLES, type Role } from '../../common/permissions.js';
 import { DELEGATIONS, type DelegationCode } from '../../delegations/delegation.entity.js';
@@ -152,6 +152,6 @@ export class UserPageDto {
   @ApiProperty({ type: [UserDto] })
   data!: UserDto[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty(NEXT_CURSOR)
   nextCursor!: string | null;
 }
