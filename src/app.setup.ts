@@ -6,7 +6,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { ProblemSchema, problemResponse } from './common/openapi.js';
-import { createValidationPipe } from './common/validation.js';
+import { assertShallow, createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 
 export const API_PREFIX = 'api/v1';
@@ -59,9 +59,25 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   // empty body declared as JSON is no body, as many clients send one on action POSTs.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : parseJson(request, String(body), done),
-  );
+  // Over-deep JSON is refused as it is parsed: whatever walks the body next (key sorting for
+  // Idempotency-Key, class-transformer) recurses, and thousands of levels fit in 100 KiB.
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, String(body), (error: Error | null, value?: unknown) => {
+      try {
+        if (!error) {
+          assertShallow(value, 'body');
+        }
+      } catch (refusal) {
+        done(refusal as Error, undefined);
+        return;
+      }
+      done(error, value);
+    });
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

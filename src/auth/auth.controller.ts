@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { AuthUser } from '../common/auth-user.js';
@@ -21,6 +21,7 @@ export class AuthController {
   @RouteConfig(PER_ADDRESS_LIMIT)
   @UseGuards(LocalAuthGuard)
   @Post('login')
+  @Header('cache-control', 'no-store')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 429)
@@ -31,6 +32,7 @@ export class AuthController {
   @Public()
   @RouteConfig(PER_ADDRESS_LIMIT)
   @Post('refresh')
+  @Header('cache-control', 'no-store')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(400, 401, 429)

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ValidateIf } from 'class-validator';
 import { type FieldError, ValidationProblem } from './problem-details.filter.js';
 
@@ -15,8 +15,62 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
   });
 }
 
+/**
+ * How deep a body or query may nest. The deepest request the API defines is 3 levels
+ * (outcomes -> actionItems -> item); class-transformer recurses once per level, and a body of
+ * a few thousand levels (well within 100 KiB) exhausts the stack: a 500 for bad input.
+ */
+export const MAX_NESTING = 16;
+
+/**
+ * The path of the first value nested deeper than `limit` levels, or null. Iterative, so that
+ * the check itself cannot run out of stack.
+ */
+export function tooDeep(value: unknown, limit = MAX_NESTING): string | null {
+  const pending: [unknown, number, string][] = [[value, 0, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [current, depth, path] = next;
+    if (current === null || typeof current !== 'object') {
+      continue;
+    }
+    if (depth >= limit) {
+      return path;
+    }
+    for (const [key, child] of Object.entries(current)) {
+      const childPath = Array.isArray(current) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+      pending.push([child, depth + 1, childPath]);
+    }
+  }
+  return null;
+}
+
+/**
+ * Throws a 400 for input nested deeper than MAX_NESTING levels. The global pipe calls it on
+ * bodies and queries; the JSON body parser may call it too, to refuse before anything else
+ * (an interceptor, a guard) walks the body.
+ */
+export function assertShallow(value: unknown, where: 'body' | 'query'): void {
+  const path = tooDeep(value);
+  if (path !== null) {
+    throw new ValidationProblem(
+      [{ field: path, message: `nests deeper than ${MAX_NESTING} levels` }],
+      `The request ${where} nests deeper than ${MAX_NESTING} levels`,
+    );
+  }
+}
+
+/** The global pipe: refuses over-deep input with a 400 before class-transformer recurses. */
+class BoundedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      assertShallow(value, metadata.type);
+    }
+    return (await super.transform(value, metadata)) as unknown;
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BoundedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   MaxLength,
@@ -135,6 +136,9 @@ export class LogOutcomesDto {
   @Omittable()
   @IsArray()
   @ArrayMaxSize(200)
+  // ValidateNested lets an array through where an object belongs ([[]]): the service would
+  // then read fields of an array.
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => AgendaOutcomeDto)
   agendaOutcomes?: AgendaOutcomeDto[];
@@ -157,6 +161,7 @@ export class LogOutcomesDto {
   @Omittable()
   @IsArray()
   @ArrayMaxSize(200)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => CreateActionItemDto)
   actionItems?: CreateActionItemDto[];

@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Header,
   Headers,
   HttpCode,
   Param,
@@ -15,6 +16,7 @@ import { TokenPairDto } from '../auth/dto/auth.dto.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { CurrentUser, Roles } from '../common/decorators.js';
 import { versionsFromIfMatch } from '../common/if-match.js';
+import { NoIdempotencyReplay } from '../common/idempotency.interceptor.js';
 import { ApiProblems } from '../common/openapi.js';
 import type { Page } from '../common/pagination.js';
 import { PERMISSIONS } from '../common/permissions.js';
@@ -90,8 +92,10 @@ export class MeController {
   @Post('password')
   @RouteConfig({ rateLimit: {} })
   @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @NoIdempotencyReplay()
   @ApiOkResponse({ type: TokenPairDto, description: 'Every other session has ended' })
-  @ApiProblems(400, 401)
+  @ApiProblems(400, 401, 429)
   changePassword(
     @CurrentUser() caller: AuthUser,
     @Body() body: ChangePasswordDto,
