@@ -66,7 +66,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       done(null, undefined);
       return;
     }
-    parseJson(request, String(body), (error: Error | null, value?: unknown) => {
+    void parseJson(request, String(body), (error: Error | null, value?: unknown) => {
       try {
         if (!error) {
           assertShallow(value, 'body');
