@@ -26,15 +26,26 @@ export function IsDateOnly(options?: ValidationOptions) {
     });
 }
 
-/** Today's date (YYYY-MM-DD) in an IANA timezone. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Today's date (YYYY-MM-DD) in an IANA timezone. The formatter is built once per zone:
+ * building one costs ~50 µs and native memory the collector does not see, and lists call
+ * this once per row.
+ */
 export function todayIn(timezone: string, now: Date = new Date()): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  let format = dayFormats.get(timezone);
+  if (!format) {
+    // en-CA formats dates as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dayFormats.set(timezone, format);
+  }
+  return format.format(now);
 }
 
 export function addDays(date: string, days: number): string {

@@ -9,15 +9,22 @@ export interface LocalClock {
   afterSendHour: boolean;
 }
 
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function localClock(instant: Date, timezone: string): LocalClock {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(instant);
+  let format = clockFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    });
+    clockFormats.set(timezone, format);
+  }
+  const parts = format.formatToParts(instant);
   const part = (type: string) => parts.find((p) => p.type === type)!.value;
   return {
     today: `${part('year')}-${part('month')}-${part('day')}`,
