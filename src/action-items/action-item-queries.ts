@@ -1,4 +1,5 @@
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
+import { containsPattern } from '../common/validation.js';
 import { visibleScopes } from '../common/access.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { todayIn } from '../common/dates.js';
@@ -68,7 +69,7 @@ export async function actionItemsQuery(
     qb.andWhere('ai.due_date > :dueAfter', { dueAfter: filters.dueAfter });
   }
   if (filters.q) {
-    const pattern = `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(filters.q);
     qb.andWhere("(ai.title LIKE :q ESCAPE '\\' OR ai.description LIKE :q ESCAPE '\\')", {
       q: pattern,
     });

@@ -1,20 +1,18 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { Visibility } from '../common/access.js';
 import { IsDateOnly } from '../common/dates.js';
 import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
-import { Omittable } from '../common/validation.js';
+import { Omittable, Trim } from '../common/validation.js';
 import { VISIBILITIES } from '../common/visibility.dto.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
 import { ACTION_ITEM_STATUSES, type ActionItemStatus } from './action-item-status.js';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const ID = { maxLength: 36, format: 'uuid' } as const;
 
 export class CreateActionItemDto {
   @ApiProperty({ maxLength: 200 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -150,7 +148,7 @@ export class ListActionItemsQueryDto extends IntersectionType(PageQueryDto, Acti
 
 export class CreateActionItemUpdateDto {
   @ApiProperty({ maxLength: 10000 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(10000)

@@ -1,6 +1,5 @@
 import { NEXT_CURSOR } from '../common/pagination.js';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import {
   IsIn,
   IsInt,
@@ -12,16 +11,14 @@ import {
   Min,
 } from 'class-validator';
 import type { Visibility } from '../common/access.js';
-import { Omittable } from '../common/validation.js';
+import { Omittable, Trim } from '../common/validation.js';
 import { VISIBILITIES } from '../common/visibility.dto.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
 import { AGENDA_STATUSES, type AgendaStatus } from './agenda-item.entity.js';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-
 export class CreateAgendaItemDto {
   @ApiProperty({ maxLength: 200 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

@@ -1,4 +1,5 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
 import { type FieldError, ValidationProblem } from './problem-details.filter.js';
 
@@ -85,3 +86,12 @@ export function createValidationPipe(): ValidationPipe {
  * NOT NULL column, only an absent field skips validation.
  */
 export const Omittable = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/** Trims surrounding white space from a string field before it is validated. */
+export const Trim = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+
+/** A LIKE pattern that finds `text` anywhere, its own % and _ taken literally (ESCAPE '\\'). */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

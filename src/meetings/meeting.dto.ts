@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { IsDateOnly } from '../common/dates.js';
 import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
-import { Omittable } from '../common/validation.js';
+import { Omittable, Trim } from '../common/validation.js';
 import { CreateActionItemDto } from '../action-items/action-item.dto.js';
 import { AGENDA_STATUSES, type AgendaStatus } from '../agenda/agenda-item.entity.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
@@ -25,11 +25,9 @@ import {
 } from './meeting-status.js';
 import { MINUTES_STATUSES, type MinutesStatus } from './minutes.js';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-
 export class CreateMeetingDto {
   @ApiProperty({ maxLength: 200, example: 'JWG meeting 2' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

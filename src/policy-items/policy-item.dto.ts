@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsIn,
   IsNotEmpty,
@@ -13,12 +13,10 @@ import {
 import type { Visibility } from '../common/access.js';
 import { IsDateOnly } from '../common/dates.js';
 import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
-import { Omittable } from '../common/validation.js';
+import { Omittable, Trim } from '../common/validation.js';
 import { VISIBILITIES } from '../common/visibility.dto.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
 import { POLICY_ITEM_STATUSES, type PolicyItemStatus } from './policy-item-status.js';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class LeadsDto {
   @ApiPropertyOptional({ nullable: true, type: String, maxLength: 36, description: 'An IN user' })
@@ -36,7 +34,7 @@ export class LeadsDto {
 
 export class CreatePolicyItemDto {
   @ApiProperty({ maxLength: 200 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

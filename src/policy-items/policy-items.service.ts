@@ -1,4 +1,5 @@
 import { ConflictException, Injectable } from '@nestjs/common';
+import { containsPattern } from '../common/validation.js';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import {
@@ -53,7 +54,7 @@ export class PolicyItemsService {
         qb.andWhere('p.status IN (:...statuses)', { statuses: query.status.split(',') });
       }
       if (query.q) {
-        const q = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const q = containsPattern(query.q);
         qb.andWhere("(p.title LIKE :q ESCAPE '\\' OR p.description LIKE :q ESCAPE '\\')", { q });
       }
       if (query.cursor) {

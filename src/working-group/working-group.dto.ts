@@ -1,14 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
-import { Omittable } from '../common/validation.js';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Omittable, Trim } from '../common/validation.js';
 
 export class UpdateWorkingGroupDto {
   @ApiPropertyOptional({ maxLength: 200 })
   @Omittable()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
@@ -16,7 +13,7 @@ export class UpdateWorkingGroupDto {
 
   @ApiPropertyOptional({ maxLength: 5000 })
   @Omittable()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(5000)

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsEmail,
@@ -14,11 +13,9 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { PageQueryDto, NEXT_CURSOR } from '../../common/pagination.js';
-import { Omittable } from '../../common/validation.js';
+import { Omittable, Trim } from '../../common/validation.js';
 import { ROLES, type Role } from '../../common/permissions.js';
 import { DELEGATIONS, type DelegationCode } from '../../delegations/delegation.entity.js';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateUserDto {
   @ApiProperty({ example: 'delegate2.in', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 64 })
@@ -31,7 +28,7 @@ export class CreateUserDto {
   username!: string;
 
   @ApiProperty({ maxLength: 200 })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
