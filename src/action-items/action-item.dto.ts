@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Visibility } from '../common/access.js';
 import { IsDateOnly } from '../common/dates.js';
 import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
-import { Omittable, Trim } from '../common/validation.js';
+import { IsCommaListOf, Omittable, Trim } from '../common/validation.js';
 import { VISIBILITIES } from '../common/visibility.dto.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
 import { ACTION_ITEM_STATUSES, type ActionItemStatus } from './action-item-status.js';
@@ -78,12 +78,7 @@ export class ActionItemFiltersDto {
   @IsOptional()
   @IsString()
   @MaxLength(100)
-  @Matches(
-    new RegExp(`^(${ACTION_ITEM_STATUSES.join('|')})(,(${ACTION_ITEM_STATUSES.join('|')}))*$`),
-    {
-      message: `status must be a comma-separated list of ${ACTION_ITEM_STATUSES.join(', ')}`,
-    },
-  )
+  @IsCommaListOf(ACTION_ITEM_STATUSES)
   status?: string;
 
   @ApiPropertyOptional({ description: 'A user id, or "me"', maxLength: 36 })

@@ -1,6 +1,6 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { ValidateIf } from 'class-validator';
+import { Matches, ValidateIf } from 'class-validator';
 import { type FieldError, ValidationProblem } from './problem-details.filter.js';
 
 /** Flattens class-validator's tree into `[{field: "a.b[0].c", message}]`. */
@@ -95,3 +95,9 @@ export const Trim = () =>
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
+
+/** A query value that is a comma-separated list of `values` (e.g. ?status=open,blocked). */
+export const IsCommaListOf = (values: readonly string[]) =>
+  Matches(new RegExp(`^(${values.join('|')})(,(${values.join('|')}))*$`), {
+    message: ({ property }) => `${property} must be a comma-separated list of ${values.join(', ')}`,
+  });

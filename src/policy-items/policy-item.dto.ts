@@ -6,14 +6,13 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Matches,
   MaxLength,
   ValidateNested,
 } from 'class-validator';
 import type { Visibility } from '../common/access.js';
 import { IsDateOnly } from '../common/dates.js';
 import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
-import { Omittable, Trim } from '../common/validation.js';
+import { IsCommaListOf, Omittable, Trim } from '../common/validation.js';
 import { VISIBILITIES } from '../common/visibility.dto.js';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
 import { POLICY_ITEM_STATUSES, type PolicyItemStatus } from './policy-item-status.js';
@@ -98,12 +97,7 @@ export class PolicyItemFiltersDto {
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  @Matches(
-    new RegExp(`^(${POLICY_ITEM_STATUSES.join('|')})(,(${POLICY_ITEM_STATUSES.join('|')}))*$`),
-    {
-      message: `status must be a comma-separated list of ${POLICY_ITEM_STATUSES.join(', ')}`,
-    },
-  )
+  @IsCommaListOf(POLICY_ITEM_STATUSES)
   status?: string;
 
   @ApiPropertyOptional({ description: 'Text in title or description', maxLength: 200 })
