@@ -1,4 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
+import { DataSource } from 'typeorm';
+import { databaseRateLimitStore } from './common/rate-limit-store.js';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -50,10 +52,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   // Only routes that opt in with @RouteConfig({ rateLimit }) are limited (sign-in, refresh).
+  // With several instances on PostgreSQL the counts live in the database, shared by all.
   await app.register(rateLimit, {
     global: false,
     max: config.loginThrottleLimit,
     timeWindow: config.loginThrottleTtlSeconds * 1000,
+    ...(config.databaseUrl ? { store: databaseRateLimitStore(app.get(DataSource)) } : {}),
   });
   // Only JSON bodies: anything else is 415 (Fastify's default text/plain parser goes). An
   // empty body declared as JSON is no body, as many clients send one on action POSTs.

@@ -15,6 +15,7 @@ import { User } from '../users/user.entity.js';
 import type { TokenPairDto } from './dto/auth.dto.js';
 import { verifyPassword } from './passwords.js';
 import { LoginLockout, RefreshToken, Session } from './session.entity.js';
+import { isPostgres, sql } from '../database/sql.js';
 import { endAllSessions, issueRefreshToken, openSession, revokeSession } from './sessions.js';
 import { hashRefreshToken, jwtKey, signAccessToken, type AccessClaims } from './tokens.js';
 import { recordEvent } from '../audit/audit-log.js';
@@ -86,7 +87,18 @@ export class AuthService {
   /** Counts one attempt; returns the seconds left when the account is locked, else null. */
   private async countAttempt(em: EntityManager, username: string): Promise<number | null> {
     const now = Date.now();
-    const lockout = await em.findOneBy(LoginLockout, { username });
+    // The row is created if missing and locked (PostgreSQL; SQLite runs one unit at a time),
+    // so parallel attempts, on any instance, count one after another.
+    await sql(
+      em,
+      `INSERT INTO login_lockouts (username, failures, window_started_at, locked_until, lock_count)
+       VALUES ($1, 0, $2, NULL, 0) ON CONFLICT (username) DO NOTHING`,
+      [username, new Date(now).toISOString()],
+    );
+    const lockout = await em.findOne(LoginLockout, {
+      where: { username },
+      ...(isPostgres(em) ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
     if (lockout?.lockedUntil && Date.parse(lockout.lockedUntil) > now) {
       return Math.ceil((Date.parse(lockout.lockedUntil) - now) / 1000);
     }
@@ -219,8 +231,8 @@ export class AuthService {
           'u.role AS role',
           'u.delegation AS delegation',
           'u.active AS active',
-          'u.token_version AS tokenVersion',
-          's.revoked_at AS revokedAt',
+          'u.token_version AS "tokenVersion"',
+          's.revoked_at AS "revokedAt"',
         ])
         .where('s.id = :sid', { sid })
         .getRawOne<{

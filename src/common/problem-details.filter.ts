@@ -58,6 +58,16 @@ export function toProblem(error: unknown): Problem {
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return problem(statusCode, fastifyDetail(error as { code?: string }));
   }
+  // A unique key the services' own checks did not foresee (on PostgreSQL, a race another
+  // instance won even after the unit of work's reruns): the request conflicts, it did not fail.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  ) {
+    return problem(409, 'The request conflicts with a record that already exists; retry it');
+  }
   return problem(500, 'An unexpected error occurred; it has been logged');
 }
 

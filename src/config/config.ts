@@ -18,7 +18,14 @@ import { dirname, join, resolve } from 'node:path';
 export interface AppConfig {
   port: number;
   host: string;
+  /** The SQLite file; unused when databaseUrl is set. */
   databasePath: string;
+  /** postgres://... selects PostgreSQL (several instances may share it); unset: SQLite. */
+  databaseUrl: string | undefined;
+  /** The PostgreSQL schema the tables live in, first on the search_path. */
+  databaseSchema: string;
+  /** Connections each instance keeps to PostgreSQL. */
+  databasePoolSize: number;
   jwtSecret: Buffer;
   jwtIssuer: string;
   jwtAudience: string;
@@ -58,6 +65,30 @@ class ConfigErrors {
     }
     return value;
   }
+
+  /** postgres://user:password@host:port/database[?schema=name] */
+  databaseUrl(raw: string | undefined): { databaseUrl?: string; databaseSchema: string } {
+    if (raw === undefined) {
+      return { databaseSchema: 'public' };
+    }
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      this.messages.push('DATABASE_URL must look like postgres://user@host:5432/database');
+      return { databaseSchema: 'public' };
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      this.messages.push('DATABASE_URL must be a postgres:// URL');
+    }
+    const schema = url.searchParams.get('schema') ?? 'public';
+    // The schema name is written into SQL (search_path, CREATE SCHEMA): a plain identifier only.
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      this.messages.push('DATABASE_URL schema must be a lower-case identifier (a-z, 0-9, _)');
+    }
+    url.searchParams.delete('schema');
+    return { databaseUrl: url.toString(), databaseSchema: schema };
+  }
 }
 
 /**
@@ -80,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const loginThrottleTtlSeconds = errors.integer(env, 'LOGIN_THROTTLE_TTL_SECONDS', 60, 1, 86400);
 
   const databasePath = resolve(env.DATABASE_PATH || 'data/jwg.sqlite');
+  const databasePoolSize = errors.integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500);
+  const { databaseUrl, databaseSchema } = errors.databaseUrl(env.DATABASE_URL || undefined);
 
   const logLevel = (env.LOG_LEVEL || 'info') as AppConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -97,6 +130,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (jwtSecret.length < MIN_SECRET_BYTES) {
       errors.messages.push(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes long`);
     }
+  } else if (databaseUrl) {
+    // Every instance must sign and check tokens with the same key: a key generated beside
+    // one instance would sign tokens the others refuse.
+    errors.messages.push('JWT_SECRET is required with DATABASE_URL (all instances share it)');
   }
 
   const smtpUrl = env.SMTP_URL || undefined;
@@ -120,6 +157,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port,
     host: env.HOST || '0.0.0.0',
     databasePath,
+    databaseUrl,
+    databaseSchema,
+    databasePoolSize,
     jwtSecret: jwtSecret ?? loadOrCreateSecret(join(dirname(databasePath), 'jwt-secret')),
     jwtIssuer: 'jwg-tracker',
     jwtAudience: 'jwg-tracker-api',

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { dataSourceOptions } from './data-source.js';
+import { dataSourceOptions, openDataSource } from './data-source.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 @Global()
@@ -9,11 +9,9 @@ import { UnitOfWork } from './unit-of-work.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        ...dataSourceOptions(config),
-        migrationsRun: true,
-        retryAttempts: 0,
-      }),
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), retryAttempts: 0 }),
+      // Migrations run under a lock on PostgreSQL, where instances may start together.
+      dataSourceFactory: (options) => openDataSource(options!),
     }),
   ],
   providers: [UnitOfWork],

@@ -17,6 +17,7 @@ import { Foundation1763700000000 } from './migrations/1763700000000-foundation.j
 import { Workflow1763800000000 } from './migrations/1763800000000-workflow.js';
 import { Reminders1763900000000 } from './migrations/1763900000000-reminders.js';
 import { Audit1764000000000 } from './migrations/1764000000000-audit.js';
+import { RateLimits1764200000000 } from './migrations/1764200000000-rate-limits.js';
 import { AuditEvent, AuditHead } from '../audit/audit-event.entity.js';
 import { CalendarFeed } from '../calendar/calendar-feed.entity.js';
 import { Notification } from '../notifications/notification.entity.js';
@@ -52,4 +53,5 @@ export const MIGRATIONS = [
   Workflow1763800000000,
   Reminders1763900000000,
   Audit1764000000000,
+  RateLimits1764200000000,
 ];

@@ -24,7 +24,12 @@ export class DelegationsService {
         .leftJoin(User, 'u', "u.delegation = d.code AND u.role = 'dsa' AND u.active = :active", {
           active: true,
         })
-        .select(['d.code AS code', 'd.name AS name', 'u.id AS dsaId', 'u.display_name AS dsaName'])
+        .select([
+          'd.code AS code',
+          'd.name AS name',
+          'u.id AS "dsaId"',
+          'u.display_name AS "dsaName"',
+        ])
         .where('d.code > :after', { after })
         .orderBy('d.code')
         .limit(limit + 1)

@@ -11,11 +11,19 @@ export async function presentMeetings(
     return [];
   }
   const ids = meetings.map((m) => m.id);
-  const [decisions, attendees, approvals] = await Promise.all([
-    em.find(MeetingDecision, { where: { meetingId: In(ids) }, order: { seq: 'ASC' } }),
-    em.find(MeetingAttendee, { where: { meetingId: In(ids) }, order: { userId: 'ASC' } }),
-    em.find(MinutesApproval, { where: { meetingId: In(ids) }, order: { delegation: 'ASC' } }),
-  ]);
+  // One after another: inside a transaction they share one connection.
+  const decisions = await em.find(MeetingDecision, {
+    where: { meetingId: In(ids) },
+    order: { seq: 'ASC' },
+  });
+  const attendees = await em.find(MeetingAttendee, {
+    where: { meetingId: In(ids) },
+    order: { userId: 'ASC' },
+  });
+  const approvals = await em.find(MinutesApproval, {
+    where: { meetingId: In(ids) },
+    order: { delegation: 'ASC' },
+  });
   return meetings.map((m) => ({
     id: m.id,
     number: m.number,

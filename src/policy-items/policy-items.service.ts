@@ -54,8 +54,12 @@ export class PolicyItemsService {
         qb.andWhere('p.status IN (:...statuses)', { statuses: query.status.split(',') });
       }
       if (query.q) {
-        const q = containsPattern(query.q);
-        qb.andWhere("(p.title LIKE :q ESCAPE '\\' OR p.description LIKE :q ESCAPE '\\')", { q });
+        // Case-insensitive on both databases (PostgreSQL's LIKE is case-sensitive).
+        const q = containsPattern(query.q).toLowerCase();
+        qb.andWhere(
+          "(LOWER(p.title) LIKE :q ESCAPE '\\' OR LOWER(p.description) LIKE :q ESCAPE '\\')",
+          { q },
+        );
       }
       if (query.cursor) {
         const [at, id] = decodeCursor(query.cursor, 2);

@@ -1,9 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { In, LessThan, type EntityManager } from 'typeorm';
+import {
+  In,
+  LessThan,
+  type EntityManager,
+  type ObjectLiteral,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import { ActionItem } from '../action-items/action-item.entity.js';
 import { recordEvent } from '../audit/audit-log.js';
 import { insertRows } from '../database/bulk-insert.js';
+import { databaseNow } from '../database/sql.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { canSee } from '../common/access.js';
 import type { DelegationCode } from '../delegations/delegation.entity.js';
@@ -175,9 +182,9 @@ async function claimEmails(
   passId: string,
   tried: Set<string>,
 ): Promise<{ id: string; attempts: number; email: string; title: string; body: string }[]> {
-  const now = new Date();
-  const stale = new Date(now.getTime() - STALE_EMAIL_CLAIM_MS).toISOString();
-  const rows = await em
+  const now = await databaseNow(em);
+  const stale = new Date(Date.parse(now) - STALE_EMAIL_CLAIM_MS).toISOString();
+  const query = em
     .createQueryBuilder(Reminder, 'r')
     .innerJoin(Notification, 'n', 'n.reminder_id = r.id')
     .innerJoin(User, 'u', 'u.id = r.recipient_id')
@@ -195,15 +202,15 @@ async function claimEmails(
     )
     .andWhere(tried.size > 0 ? 'r.id NOT IN (:...tried)' : '1 = 1', { tried: [...tried] })
     .orderBy('r.email_claimed_at')
-    .limit(EMAIL_BATCH)
-    .getRawMany<{
-      id: string;
-      attempts: number;
-      email: string | null;
-      active: number | boolean;
-      title: string;
-      body: string;
-    }>();
+    .limit(EMAIL_BATCH);
+  const rows = await lockedForThisPass(query, 'r').getRawMany<{
+    id: string;
+    attempts: number;
+    email: string | null;
+    active: number | boolean;
+    title: string;
+    body: string;
+  }>();
   // An address removed, or an account deactivated, since delivery: nobody to mail.
   const gone = rows.filter((r) => !r.email || !r.active).map((r) => r.id);
   const due = rows.filter((r) => r.email && r.active);
@@ -214,7 +221,7 @@ async function claimEmails(
     await em.update(
       Reminder,
       { id: In(due.map((r) => r.id)) },
-      { emailState: 'sending', emailClaimedBy: passId, emailClaimedAt: now.toISOString() },
+      { emailState: 'sending', emailClaimedBy: passId, emailClaimedAt: now },
     );
   }
   return due.map((r) => ({ ...r, email: r.email! }));
@@ -287,11 +294,15 @@ async function deliverBatch(
   em: EntityManager,
   withEmail: boolean,
 ): Promise<(PlannedReminder & { id: string })[] | null> {
-  const claimed = await em.find(Reminder, {
-    where: { state: 'pending' },
-    order: { createdAt: 'ASC', id: 'ASC' },
-    take: DELIVERY_BATCH,
-  });
+  const claimed = await lockedForThisPass(
+    em
+      .createQueryBuilder(Reminder, 'r')
+      .where("r.state = 'pending'")
+      .orderBy('r.created_at', 'ASC')
+      .addOrderBy('r.id', 'ASC')
+      .limit(DELIVERY_BATCH),
+    'r',
+  ).getMany();
   if (claimed.length === 0) {
     return null;
   }
@@ -399,6 +410,21 @@ function subjectFacts(
         endsOn: meeting.endsOn,
       }
     : null;
+}
+
+/**
+ * On PostgreSQL, the rows a pass takes are locked until its transaction ends, and rows another
+ * pass (of this instance or another) holds are skipped rather than waited for or taken twice.
+ * On SQLite the unit of work already runs one transaction at a time.
+ */
+function lockedForThisPass<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+  alias: string,
+): SelectQueryBuilder<T> {
+  if (query.connection.options.type !== 'postgres') {
+    return query;
+  }
+  return query.setLock('pessimistic_write', undefined, [alias]).setOnLocked('skip_locked');
 }
 
 async function findIn<T extends { id: string }>(

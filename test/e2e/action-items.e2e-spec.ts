@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { insertRows } from '../../src/database/bulk-insert.js';
 import { type Account, createTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -1247,19 +1248,20 @@ describe('action items', () => {
       // inside a run of equal due dates, where only the id orders rows.
       const owner = ids['delegate.in'];
       const now = new Date().toISOString();
-      await app.uow.transaction((em) =>
-        em.query(
-          `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1210)
-           INSERT INTO action_items (id, code, title, description, status, owner_id,
-             owner_delegation, due_date, meeting_id, agenda_item_id, policy_item_id, visibility,
-             completed_at, version, created_at, updated_at)
-           SELECT printf('bulk-%04d', i), printf('BULK-%04d', i), 'Bulk ' || i, '', 'open', ?,
-             'IN', '2080-01-01', NULL, NULL, NULL,
-             CASE WHEN i % 10 = 0 THEN 'IN' ELSE 'joint' END, NULL, 1, ?, ?
-           FROM n`,
-          [owner, now, now],
-        ),
-      );
+      const columns = ['id', 'code', 'title', 'description', 'status', 'owner_id'];
+      columns.push('owner_delegation', 'due_date', 'meeting_id', 'agenda_item_id');
+      columns.push('policy_item_id', 'visibility', 'completed_at', 'version');
+      columns.push('created_at', 'updated_at');
+      const bulk = Array.from({ length: 1210 }, (_, n) => {
+        const i = n + 1;
+        const key = String(i).padStart(4, '0');
+        const visibility = i % 10 === 0 ? 'IN' : 'joint';
+        const row: (string | number | null)[] = [`bulk-${key}`, `BULK-${key}`, `Bulk ${i}`, ''];
+        row.push('open', owner, 'IN', '2080-01-01', null, null, null, visibility, null);
+        row.push(1, now, now);
+        return row;
+      });
+      await app.uow.transaction((em) => insertRows(em, 'action_items', columns, bulk));
       const all = await listAll('sec.in', '');
       expect(all.length).toBeGreaterThan(1210);
       const csv = await app.as('sec.in', 'get', '/action-items/export.csv').expect(200);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { EntityManager } from 'typeorm';
 import { API, createTestApp, SEED_PASSWORD, type TestApp } from '../support/test-app.js';
 
 interface Event {
@@ -36,16 +37,7 @@ describe('audit trail', () => {
   const verify = async () =>
     (await app.as('admin', 'get', '/audit-events/verify').expect(200)).body;
   /** Runs SQL around the triggers, as someone with the database file could. */
-  const tamper = (sql: string) =>
-    app.uow.transaction(async (em) => {
-      await em.query('DROP TRIGGER audit_events_no_update');
-      await em.query('DROP TRIGGER audit_events_no_delete');
-      await em.query(sql);
-      await em.query(`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
-        BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
-      await em.query(`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
-        BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
-    });
+  const tamper = (sql: string) => app.uow.transaction((em) => aroundTriggers(em, sql));
 
   it('records each change with its actor, chained by SHA-256', async () => {
     const owner = await app.userId('delegate.us');
@@ -206,10 +198,9 @@ describe('audit trail', () => {
       const last: { id: string }[] = await fresh.uow.read((em) =>
         em.query('SELECT id FROM audit_events ORDER BY seq DESC LIMIT 2'),
       );
-      await fresh.uow.transaction(async (em) => {
-        await em.query('DROP TRIGGER audit_events_no_delete');
-        await em.query(`DELETE FROM audit_events WHERE id = '${last[0].id}'`);
-      });
+      await fresh.uow.transaction((em) =>
+        aroundTriggers(em, `DELETE FROM audit_events WHERE id = '${last[0].id}'`),
+      );
       const report = (await fresh.as('admin', 'get', '/audit-events/verify').expect(200)).body;
       expect(report).toEqual({ ok: false, checked: expect.any(Number), firstBadId: last[1].id });
     } finally {
@@ -217,3 +208,20 @@ describe('audit trail', () => {
     }
   });
 });
+
+/** Runs `sql` with the audit table's triggers off, then puts them back. */
+async function aroundTriggers(em: EntityManager, sql: string): Promise<void> {
+  if (em.connection.options.type === 'postgres') {
+    await em.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
+    await em.query(sql);
+    await em.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
+    return;
+  }
+  await em.query('DROP TRIGGER audit_events_no_update');
+  await em.query('DROP TRIGGER audit_events_no_delete');
+  await em.query(sql);
+  await em.query(`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
+  await em.query(`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
+}

@@ -146,20 +146,18 @@ describe('auth', () => {
   }
 
   async function lockoutRow(username: string): Promise<LockoutRow | undefined> {
-    const rows: LockoutRow[] = await app.uow.read((em) =>
-      em.query('SELECT * FROM login_lockouts WHERE username = ?', [username]),
-    );
+    const rows = await app.query<LockoutRow>('SELECT * FROM login_lockouts WHERE username = ?', [
+      username,
+    ]);
     return rows[0];
   }
 
   /** Moves a lock (and its failure window) into the past, as if its period had run out. */
   async function expireLock(username: string): Promise<void> {
     const past = new Date(Date.now() - 20 * MINUTE_MS).toISOString();
-    await app.uow.transaction((em) =>
-      em.query(
-        'UPDATE login_lockouts SET locked_until = ?, window_started_at = ? WHERE username = ?',
-        [new Date(Date.now() - 1000).toISOString(), past, username],
-      ),
+    await app.query(
+      'UPDATE login_lockouts SET locked_until = ?, window_started_at = ? WHERE username = ?',
+      [new Date(Date.now() - 1000).toISOString(), past, username],
     );
   }
 
@@ -754,9 +752,9 @@ describe('auth', () => {
       }
 
       // Only hashes of refresh tokens are stored.
-      const stored: unknown[] = await app.uow.read((em) =>
-        em.query('SELECT * FROM refresh_tokens WHERE token_hash = ?', [own.refreshToken]),
-      );
+      const stored = await app.query('SELECT * FROM refresh_tokens WHERE token_hash = ?', [
+        own.refreshToken,
+      ]);
       expect(stored).toEqual([]);
     });
   });

@@ -174,13 +174,11 @@ describe('e-mail reminders over SMTP', () => {
   }
 
   function ledger(item: Item): Promise<LedgerRow[]> {
-    return app.uow.read((em) =>
-      em.query<LedgerRow[]>(
-        `SELECT id, recipient_id AS recipientId, kind, email_state AS emailState,
-                email_attempts AS emailAttempts
-         FROM reminders WHERE subject_id = ? ORDER BY created_at, id`,
-        [item.id],
-      ),
+    return app.query<LedgerRow>(
+      `SELECT id, recipient_id AS "recipientId", kind, email_state AS "emailState",
+              email_attempts AS "emailAttempts"
+       FROM reminders WHERE subject_id = ? ORDER BY created_at, id`,
+      [item.id],
     );
   }
 
@@ -362,8 +360,8 @@ describe('reminders without SMTP_URL', () => {
     expect(inApp.body.data.filter((n: { subjectId: string }) => n.subjectId === item.id)).toEqual([
       expect.objectContaining({ kind: 'action_due_soon' }),
     ]);
-    const queued = await app.uow.read((em) =>
-      em.query(`SELECT count(*) AS n FROM reminders WHERE email_state <> 'none'`),
+    const queued = await app.query(
+      `SELECT count(*) AS n FROM reminders WHERE email_state <> 'none'`,
     );
     expect(queued).toEqual([{ n: 0 }]);
   });

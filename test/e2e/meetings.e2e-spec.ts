@@ -89,8 +89,9 @@ function errorFields(res: Response): string[] {
 }
 
 async function count(app: TestApp, table: string, where = '1 = 1', params: unknown[] = []) {
-  const rows: { n: number }[] = await app.uow.read((em) =>
-    em.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, params),
+  const rows = await app.query<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`,
+    params,
   );
   return Number(rows[0].n);
 }
@@ -112,23 +113,23 @@ async function snapshot(app: TestApp, meetingId: string) {
   for (const table of TABLES) {
     counts[table] = await count(app, table);
   }
-  return app.uow.read(async (em) => ({
+  return {
     counts,
-    sequences: await em.query('SELECT name, last FROM code_sequences ORDER BY name'),
-    meeting: await em.query(
+    sequences: await app.query('SELECT name, last FROM code_sequences ORDER BY name'),
+    meeting: await app.query(
       `SELECT version, status, minutes_status, minutes_text, updated_at FROM meetings
        WHERE id = ?`,
       [meetingId],
     ),
-    agenda: await em.query(
+    agenda: await app.query(
       'SELECT id, status, outcome, version FROM agenda_items WHERE meeting_id = ? ORDER BY id',
       [meetingId],
     ),
-    attendees: await em.query(
+    attendees: await app.query(
       'SELECT user_id FROM meeting_attendees WHERE meeting_id = ? ORDER BY user_id',
       [meetingId],
     ),
-  }));
+  };
 }
 
 describe('POST /meetings', () => {
@@ -418,12 +419,9 @@ describe('PATCH /meetings/:id', () => {
     await setMeetingStatus(app, inSession.id, 'in_session');
     await setMeetingStatus(app, inSession.id, 'cancelled');
 
-    const rows: { id: string; status: string; version: number }[] = await app.uow.read((em) =>
-      em.query('SELECT id, status, version FROM meetings WHERE id IN (?, ?, ?)', [
-        planned.id,
-        held.id,
-        cancelled.id,
-      ]),
+    const rows = await app.query<{ id: string; status: string; version: number }>(
+      'SELECT id, status, version FROM meetings WHERE id IN (?, ?, ?)',
+      [planned.id, held.id, cancelled.id],
     );
     expect(Object.fromEntries(rows.map((r) => [r.id, [r.status, r.version]]))).toEqual({
       [planned.id]: ['planned', 1],

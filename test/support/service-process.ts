@@ -45,10 +45,14 @@ export function isRunning(child: ChildProcess): boolean {
 }
 
 /**
- * Starts `node dist/main.js` on the file and waits for GET /health 200. A failed boot is
- * retried: a port taken meanwhile, or dist/ rebuilt (emptied first) by a concurrent `npm test`.
+ * Starts `node dist/main.js` on the file (or on what `env` says, e.g. DATABASE_URL) and waits
+ * for GET /health 200. A failed boot is retried: a port taken meanwhile, or dist/ rebuilt
+ * (emptied first) by a concurrent `npm test`.
  */
-export async function startService(databasePath: string): Promise<Service> {
+export async function startService(
+  databasePath: string,
+  env: Record<string, string> = {},
+): Promise<Service> {
   let lastFailure = '';
   for (let attempt = 1; attempt <= 4; attempt += 1) {
     if (attempt > 1) {
@@ -67,6 +71,7 @@ export async function startService(databasePath: string): Promise<Service> {
         LOG_LEVEL: 'warn',
         REMINDER_SCHEDULE: 'off',
         LOGIN_THROTTLE_LIMIT: '100000',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

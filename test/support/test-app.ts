@@ -6,7 +6,14 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createApp } from '../../src/app.setup.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
+import { sql, type SqlValue } from '../../src/database/sql.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
+import {
+  freshSchema,
+  TEST_DATABASE_URL,
+  TEST_JWT_SECRET,
+  type TestSchema,
+} from './test-database.js';
 
 export const SEED_PASSWORD = 'seed-password-for-tests';
 export const API = '/api/v1';
@@ -31,8 +38,8 @@ export interface Tokens {
 }
 
 /**
- * The real application on a fresh SQLite file with the real migrations and seeds, served
- * in-process for supertest.
+ * The real application on a fresh SQLite file (or, under `npm run test:pg`, a fresh
+ * PostgreSQL schema) with the real migrations and seeds, served in-process for supertest.
  */
 export class TestApp {
   private readonly tokens = new Map<string, string>();
@@ -44,6 +51,7 @@ export class TestApp {
     private readonly dir: string,
     /** Every route the server registered, as Fastify saw it. */
     readonly routes: ServedRoute[],
+    private readonly schema?: TestSchema,
   ) {}
 
   get http(): TestAgent {
@@ -113,9 +121,21 @@ export class TestApp {
     return id;
   }
 
+  /**
+   * Runs one SQL statement written with `?` placeholders on whichever database the app uses
+   * (numbered for PostgreSQL), in a transaction; the rows it returns.
+   */
+  async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    let n = 0;
+    const numbered = text.replace(/\?/g, () => `$${++n}`);
+    const result = await this.uow.transaction((em) => sql<T>(em, numbered, params as SqlValue[]));
+    return result.rows;
+  }
+
   async close(): Promise<void> {
     await this.app.close();
     rmSync(this.dir, { recursive: true, force: true });
+    await this.schema?.drop();
   }
 }
 
@@ -131,8 +151,10 @@ export async function createTestApp(
   options: { signIn?: boolean } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'jwg-test-'));
+  const schema = TEST_DATABASE_URL ? freshSchema() : undefined;
   const config = loadConfig({
     DATABASE_PATH: join(dir, 'jwg.sqlite'),
+    ...(schema ? { DATABASE_URL: schema.url, JWT_SECRET: TEST_JWT_SECRET } : {}),
     JWG_SEED_PASSWORD: SEED_PASSWORD,
     LOG_LEVEL: 'silent',
     LOGIN_THROTTLE_LIMIT: '10000',
@@ -151,7 +173,7 @@ export async function createTestApp(
     });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  const testApp = new TestApp(app, config, dir, routes);
+  const testApp = new TestApp(app, config, dir, routes, schema);
   if (options.signIn !== false) {
     await Promise.all(ACCOUNTS.map((account) => testApp.signIn(account)));
   }

@@ -28,10 +28,20 @@ export class Audit1764000000000 implements MigrationInterface {
     await db.query(
       `CREATE INDEX audit_events_entity ON audit_events (entity_type, entity_id, seq)`,
     );
-    await db.query(`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
-      BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
-    await db.query(`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
-      BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
+    if (db.connection.options.type === 'postgres') {
+      await db.query(`CREATE FUNCTION audit_events_immutable() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit events are immutable'; END $$`);
+      await db.query(`CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE
+        ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_immutable()`);
+      // TRUNCATE skips row triggers.
+      await db.query(`CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE
+        ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_immutable()`);
+    } else {
+      await db.query(`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
+      await db.query(`CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit events are immutable'); END`);
+    }
 
     await db.query(`CREATE TABLE audit_head (
       id integer PRIMARY KEY CHECK (id = 1),
@@ -43,5 +53,8 @@ export class Audit1764000000000 implements MigrationInterface {
   async down(db: QueryRunner): Promise<void> {
     await db.query(`DROP TABLE audit_head`);
     await db.query(`DROP TABLE audit_events`);
+    if (db.connection.options.type === 'postgres') {
+      await db.query(`DROP FUNCTION audit_events_immutable()`);
+    }
   }
 }
