@@ -9,13 +9,12 @@
  * table grows between runs), a pool of open items to PATCH, and planned meetings to log
  * outcomes for.
  */
-import type BetterSqlite3 from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import type { DataSource } from 'typeorm';
+import { readFileSync } from 'node:fs';
 import { hashPassword } from '../src/auth/passwords.js';
 import { addDays } from '../src/common/dates.js';
-import { openDatabase } from '../src/database/data-source.js';
+import type { BenchDatabase } from './database.js';
+import { type Cell, type RowWriter, rowWriter } from './rows.js';
 
 export const BENCH_PASSWORD = 'bench-password-2021';
 
@@ -44,7 +43,6 @@ type Delegation = 'IN' | 'US';
 type Status = 'open' | 'in_progress' | 'blocked' | 'done' | 'cancelled';
 
 export interface SeedOptions {
-  databasePath: string;
   items: number;
   owners: number;
   /** Not-closed items of the hot-read delegate (plus a quarter as many closed ones). */
@@ -109,37 +107,51 @@ export function itemText(next: () => number, code: string): { title: string; des
 
 const code = (prefix: string, n: number) => `${prefix}-${String(n).padStart(3, '0')}`;
 
-function sqlite(dataSource: DataSource): BetterSqlite3.Database {
-  return (dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
-    .databaseConnection;
-}
-
-export async function seedDatabase(options: SeedOptions): Promise<Fixtures> {
+/**
+ * Plants the data in a fresh database (SQLite file or PostgreSQL schema) that the service's
+ * own migrations built, and closes it.
+ */
+export async function seedDatabase(
+  database: BenchDatabase,
+  options: SeedOptions,
+): Promise<Fixtures> {
   const started = performance.now();
-  const dataSource = await openDatabase({ databasePath: options.databasePath });
+  const dataSource = await database.open();
   try {
     // One argon2 hash (the service's own options) shared by every account that signs in.
     const passwordHash = await hashPassword(BENCH_PASSWORD);
-    const db = sqlite(dataSource);
-    // A larger page cache for the bulk load only: it is not stored in the file.
-    db.pragma('cache_size = -262144');
-    const fixtures = plant(db, options, passwordHash);
+    const writer = await rowWriter(dataSource);
+    const fixtures = await plant(writer, options, passwordHash);
+    await writer.finish();
     return {
       ...fixtures,
       seedMs: Math.round(performance.now() - started),
-      databaseMb: Math.round(statSync(options.databasePath).size / 1024 / 102.4) / 10,
+      databaseMb: await database.sizeMb(dataSource),
     };
   } finally {
-    // Closing the last connection checkpoints the WAL into the file.
     await dataSource.destroy();
   }
 }
 
-function plant(
-  db: BetterSqlite3.Database,
+const USER_COLUMNS = [
+  'id',
+  'username',
+  'display_name',
+  'role',
+  'delegation',
+  'email',
+  'timezone',
+  'active',
+  'password_hash',
+  'created_at',
+  'updated_at',
+] as const;
+
+async function plant(
+  writer: RowWriter,
   options: SeedOptions,
   passwordHash: string,
-): Omit<Fixtures, 'seedMs' | 'databaseMb'> {
+): Promise<Omit<Fixtures, 'seedMs' | 'databaseMb'>> {
   const next = random(20211001);
   const now = new Date();
   const today = now.toISOString().slice(0, 10);
@@ -147,120 +159,158 @@ function plant(
   /** A moment within the last three years. */
   const past = () => new Date(now.getTime() - Math.floor(next() * 3 * 365 * 86400000));
 
-  db.prepare(
-    `INSERT INTO delegations (code, name) VALUES ('IN', 'India'), ('US', 'United States')`,
-  ).run();
-  db.prepare(
-    `INSERT INTO working_group (id, name, mandate, cadence_months, created_at, updated_at)
-     VALUES (?, 'Indo-US Industrial Security Joint Working Group', 'Synthetic benchmark data', 6, ?, ?)`,
-  ).run(randomUUID(), at, at);
-
-  const insertUser = db.prepare(
-    `INSERT INTO users (id, username, display_name, role, delegation, email, timezone, active,
-       password_hash, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, NULL, ?, 1, ?, ?, ?)`,
+  await writer.insert(
+    'delegations',
+    ['code', 'name'],
+    [
+      ['IN', 'India'],
+      ['US', 'United States'],
+    ],
   );
+  await writer.insert(
+    'working_group',
+    ['id', 'name', 'mandate', 'cadence_months', 'created_at', 'updated_at'],
+    [
+      [
+        randomUUID(),
+        'Indo-US Industrial Security Joint Working Group',
+        'Synthetic benchmark data',
+        6,
+        at,
+        at,
+      ],
+    ],
+  );
+
   // The role accounts of seeds/ (so the service's seeder finds nothing missing at start).
   const seedUsers = JSON.parse(
     readFileSync(new URL('../../../seeds/users.json', import.meta.url), 'utf8'),
   ) as { username: string; displayName: string; role: string; delegation: Delegation | null }[];
   const accounts: Record<string, Account> = {};
   const owners: Owner[] = [];
-  db.transaction(() => {
-    for (const seed of seedUsers) {
-      const id = randomUUID();
-      const zone = seed.delegation ? TIMEZONES[seed.delegation] : 'UTC';
-      insertUser.run(
-        id,
-        seed.username,
-        seed.displayName,
-        seed.role,
-        seed.delegation,
-        zone,
-        passwordHash,
-        at,
-        at,
-      );
-      accounts[seed.username] = { id, ...seed };
-    }
-    for (let i = 0; i < options.owners; i++) {
-      const delegation: Delegation = i % 2 === 0 ? 'IN' : 'US';
-      const id = randomUUID();
-      const role = i % 25 === 0 ? 'secretariat' : 'delegate';
-      const name = `owner${i}.${delegation.toLowerCase()}`;
-      insertUser.run(id, name, `Owner ${i}`, role, delegation, TIMEZONES[delegation], 'x', at, at);
-      owners.push({ id, delegation });
-    }
-  })();
+  const users: Cell[][] = [];
+  for (const seed of seedUsers) {
+    const id = randomUUID();
+    const zone = seed.delegation ? TIMEZONES[seed.delegation] : 'UTC';
+    users.push([
+      id,
+      seed.username,
+      seed.displayName,
+      seed.role,
+      seed.delegation,
+      null,
+      zone,
+      true,
+      passwordHash,
+      at,
+      at,
+    ]);
+    accounts[seed.username] = { id, ...seed };
+  }
+  for (let i = 0; i < options.owners; i++) {
+    const delegation: Delegation = i % 2 === 0 ? 'IN' : 'US';
+    const id = randomUUID();
+    const role = i % 25 === 0 ? 'secretariat' : 'delegate';
+    const name = `owner${i}.${delegation.toLowerCase()}`;
+    users.push([
+      id,
+      name,
+      `Owner ${i}`,
+      role,
+      delegation,
+      null,
+      TIMEZONES[delegation],
+      true,
+      'x',
+      at,
+      at,
+    ]);
+    owners.push({ id, delegation });
+  }
+  await writer.insert('users', USER_COLUMNS, users);
 
-  const insertMeeting = db.prepare(
-    `INSERT INTO meetings (id, number, title, kind, starts_on, ends_on, location, host_delegation,
-       status, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   const heldMeetings: string[] = [];
   const meetingIds: string[] = [];
-  db.transaction(() => {
-    let startsOn = '2021-09-27';
-    for (let n = 1; n <= HISTORY_MEETINGS + options.outcomeMeetings; n++) {
-      const id = randomUUID();
-      const held = n <= HISTORY_MEETINGS;
-      const host = n % 2 === 1 ? 'IN' : 'US';
-      insertMeeting.run(
-        id,
-        n,
-        `JWG meeting ${n}`,
-        n % 3 === 0 ? 'virtual' : 'plenary',
-        startsOn,
-        addDays(startsOn, 2),
-        host === 'IN' ? 'New Delhi' : 'Washington, DC',
-        host,
-        held ? 'held' : 'planned',
-        at,
-        at,
-      );
-      (held ? heldMeetings : meetingIds).push(id);
-      startsOn = held ? addDays(startsOn, 45) : addDays(today, 30 + (n % 300));
-    }
-  })();
-
-  const insertPolicy = db.prepare(
-    `INSERT INTO policy_items (id, code, title, description, isa_reference, status, visibility,
-       created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  const meetings: Cell[][] = [];
+  let startsOn = '2021-09-27';
+  for (let n = 1; n <= HISTORY_MEETINGS + options.outcomeMeetings; n++) {
+    const id = randomUUID();
+    const held = n <= HISTORY_MEETINGS;
+    const host = n % 2 === 1 ? 'IN' : 'US';
+    meetings.push([
+      id,
+      n,
+      `JWG meeting ${n}`,
+      n % 3 === 0 ? 'virtual' : 'plenary',
+      startsOn,
+      addDays(startsOn, 2),
+      host === 'IN' ? 'New Delhi' : 'Washington, DC',
+      host,
+      held ? 'held' : 'planned',
+      at,
+      at,
+    ]);
+    (held ? heldMeetings : meetingIds).push(id);
+    startsOn = held ? addDays(startsOn, 45) : addDays(today, 30 + (n % 300));
+  }
+  await writer.insert(
+    'meetings',
+    [
+      'id',
+      'number',
+      'title',
+      'kind',
+      'starts_on',
+      'ends_on',
+      'location',
+      'host_delegation',
+      'status',
+      'created_at',
+      'updated_at',
+    ],
+    meetings,
   );
+
   const policyStatuses = ['proposed', 'under_discussion', 'agreed_in_principle', 'implemented'];
   const jointPolicyIds: string[] = [];
   const policyIdsOf: Record<Delegation, string[]> = { IN: [], US: [] };
   const policyCounters: Record<string, number> = { PA: 0, 'PA-IN': 0, 'PA-US': 0 };
-  db.transaction(() => {
-    for (let n = 0; n < POLICY_ITEMS; n++) {
-      const id = randomUUID();
-      const visibility = n % 7 === 0 ? (n % 2 === 0 ? 'IN' : 'US') : 'joint';
-      const prefix = visibility === 'joint' ? 'PA' : `PA-${visibility}`;
-      const text = itemText(next, prefix);
-      const created = past().toISOString();
-      insertPolicy.run(
-        id,
-        code(prefix, ++policyCounters[prefix]),
-        text.title,
-        text.description,
-        `ISA ${1 + (n % 12)}.${1 + (n % 5)}`,
-        pick(next, policyStatuses),
-        visibility,
-        created,
-        created,
-      );
-      (visibility === 'joint' ? jointPolicyIds : policyIdsOf[visibility]).push(id);
-    }
-  })();
-
-  const insertItem = db.prepare(
-    `INSERT INTO action_items (id, code, title, description, status, owner_id, owner_delegation,
-       due_date, meeting_id, policy_item_id, visibility, completed_at, version, created_at,
-       updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  const policies: Cell[][] = [];
+  for (let n = 0; n < POLICY_ITEMS; n++) {
+    const id = randomUUID();
+    const visibility = n % 7 === 0 ? (n % 2 === 0 ? 'IN' : 'US') : 'joint';
+    const prefix = visibility === 'joint' ? 'PA' : `PA-${visibility}`;
+    const text = itemText(next, prefix);
+    const created = past().toISOString();
+    policies.push([
+      id,
+      code(prefix, ++policyCounters[prefix]),
+      text.title,
+      text.description,
+      `ISA ${1 + (n % 12)}.${1 + (n % 5)}`,
+      pick(next, policyStatuses),
+      visibility,
+      created,
+      created,
+    ]);
+    (visibility === 'joint' ? jointPolicyIds : policyIdsOf[visibility]).push(id);
+  }
+  await writer.insert(
+    'policy_items',
+    [
+      'id',
+      'code',
+      'title',
+      'description',
+      'isa_reference',
+      'status',
+      'visibility',
+      'created_at',
+      'updated_at',
+    ],
+    policies,
   );
+
   const itemCounters: Record<string, number> = { AI: 0, 'AI-IN': 0, 'AI-US': 0 };
   const delegate = accounts['delegate.in'];
   const delegateOwner: Owner = { id: delegate.id, delegation: 'IN' };
@@ -285,7 +335,7 @@ function plant(
             : 'cancelled';
   };
 
-  const insertOne = (n: number) => {
+  const itemRow = (n: number): Cell[] => {
     // The delegate's items and the PATCH pool are spread evenly through the table, as they
     // would be in real life: neither sits in a few pages of its own.
     const isMine = mineLeft > 0 && n % mineEvery === 0;
@@ -314,7 +364,7 @@ function plant(
           ? pick(next, policyIdsOf[visibility])
           : null;
     const id = randomUUID();
-    insertItem.run(
+    const row: Cell[] = [
       id,
       itemCode,
       text.title,
@@ -330,27 +380,45 @@ function plant(
       1,
       created.toISOString(),
       updated.toISOString(),
-    );
+    ];
     if (isPatch) {
       patchIds.push(id);
     } else if (!isMine && visibility !== 'US' && readableIds.length < 2000) {
       readableIds.push(id);
     }
+    return row;
   };
-  const insertBatch = db.transaction((from: number, to: number) => {
-    for (let n = from; n < to; n++) {
-      insertOne(n);
-    }
-  });
+  const itemColumns = [
+    'id',
+    'code',
+    'title',
+    'description',
+    'status',
+    'owner_id',
+    'owner_delegation',
+    'due_date',
+    'meeting_id',
+    'policy_item_id',
+    'visibility',
+    'completed_at',
+    'version',
+    'created_at',
+    'updated_at',
+  ];
   for (let from = 0; from < options.items; from += INSERT_BATCH) {
-    insertBatch(from, Math.min(options.items, from + INSERT_BATCH));
+    const rows: Cell[][] = [];
+    for (let n = from; n < Math.min(options.items, from + INSERT_BATCH); n++) {
+      rows.push(itemRow(n));
+    }
+    await writer.insert('action_items', itemColumns, rows);
   }
 
   // The service numbers new records after the planted ones.
-  const insertSequence = db.prepare(`INSERT INTO code_sequences (name, last) VALUES (?, ?)`);
-  for (const [name, last] of Object.entries({ ...itemCounters, ...policyCounters })) {
-    insertSequence.run(name, last);
-  }
+  await writer.insert(
+    'code_sequences',
+    ['name', 'last'],
+    Object.entries({ ...itemCounters, ...policyCounters }),
+  );
 
   return { accounts, owners, readableIds, patchIds, meetingIds, jointPolicyIds };
 }
