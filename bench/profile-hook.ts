@@ -1,7 +1,8 @@
 /**
  * Preloaded into the service (node --import) when the benchmark profiles it. Over the IPC
  * channel the benchmark opens, 'profile:start' starts V8's CPU profiler and counts and times
- * the SQL statements better-sqlite3 runs; 'profile:stop' writes the profile to
+ * the SQL statements better-sqlite3 runs (or, on PostgreSQL, the queries pg sends, from the
+ * call to the answer: round trips included); 'profile:stop' writes the profile to
  * BENCH_CPU_PROFILE, the statements and the peaks of process.memoryUsage() beside it
  * (.sql.json, .memory.json), and exits. Only the load is measured, not the boot, and
  * the service's code is left as it is. (Not a signal: the service's shutdown hooks listen to
@@ -9,6 +10,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
+import type pg from 'pg';
 import { Session } from 'node:inspector';
 import { createRequire } from 'node:module';
 
@@ -58,6 +60,27 @@ if (out && process.send) {
   Database.prototype.exec = function (this: BetterSqlite3.Database, sql: string) {
     return timed(sql, () => exec.call(this, sql));
   };
+
+  // pg's queries, promise form (TypeORM's): timed until the answer or the error.
+  const Client = (createRequire(import.meta.url)('pg') as typeof pg).Client;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` below
+  const query = Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+  Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const result = query.apply(this, args);
+    if (counting && result instanceof Promise) {
+      const config = args[0] as string | { text?: string };
+      const sql = typeof config === 'string' ? config : (config.text ?? '?');
+      const started = performance.now();
+      const record = () => {
+        const entry = statements.get(sql) ?? { n: 0, ms: 0 };
+        entry.n += 1;
+        entry.ms += performance.now() - started;
+        statements.set(sql, entry);
+      };
+      result.then(record, record);
+    }
+    return result;
+  } as typeof Client.prototype.query;
 
   /** Peaks of the heap and of native memory while measuring: what RSS is made of. */
   const memory: Record<string, number> = {};

@@ -183,7 +183,7 @@ export function printProfile(name: string, summary: ProfileSummary): void {
   if (summary.statements) {
     console.log(
       `SQL per request: ${summary.statementsPerRequest} statements, ` +
-        `${summary.sqlMsPerRequest} ms inside better-sqlite3 (count, ms, statement):`,
+        `${summary.sqlMsPerRequest} ms in the database driver (count, ms, statement; on PostgreSQL, ms to the answer):`,
     );
     for (const s of summary.statements.slice(0, 25)) {
       const texts = s.distinctTexts > 1 ? ` [${s.distinctTexts} distinct texts]` : '';
