@@ -1,26 +1,30 @@
 /**
  * How long a reminder pass takes, and how much memory it needs, over many open action items.
  *
- *   npm run bench:reminders [-- <items> [owners]]     (defaults: 100000 items, 500 owners)
+ *   npm run bench:reminders [-- <items> [owners] [--keep]]   (defaults: 100000 items, 500 owners)
+ *   DATABASE_URL='postgres://user@host:5432/database?schema=jwg_bench' npm run bench:reminders
  *
- * Builds a fresh SQLite file through the real migrations, fills it with raw INSERTs, then runs
- * the service's own pass (RemindersService on a UnitOfWork, in-app delivery only) twice as of
- * the same moment: the first delivers what is due, the second finds nothing new.
+ * Builds a fresh database through the real migrations (a SQLite file, or with DATABASE_URL a
+ * PostgreSQL schema, jwg_bench unless the URL names one, dropped at the end unless --keep:
+ * see bench/database.ts), fills it with raw INSERTs, then runs the service's own pass
+ * (RemindersService on a UnitOfWork, in-app delivery only) twice as of the same moment: the
+ * first delivers what is due, the second finds nothing new.
  * Target: a pass over 100k open items under 5 s, with memory that does not grow with the data.
  */
 import { Logger } from '@nestjs/common';
-import type BetterSqlite3 from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { addDays } from '../src/common/dates.js';
 import { loadConfig } from '../src/config/config.js';
-import { openDatabase } from '../src/database/data-source.js';
 import { UnitOfWork } from '../src/database/unit-of-work.js';
 import { Mailer } from '../src/notifications/mailer.js';
 import { RemindersService } from '../src/reminders/reminders.service.js';
+import { benchDatabase } from './database.js';
+import { type Cell, type RowWriter, rowWriter } from './rows.js';
 
 /** 10:00 in New York and 19:30 in Kolkata: past the 08:00 send hour on both sides. */
 const NOW = new Date('2027-06-15T14:00:00.000Z');
@@ -67,73 +71,127 @@ function random(seed: number): () => number {
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-/** The better-sqlite3 handle under TypeORM, for bulk inserts through prepared statements. */
-function sqlite(dataSource: DataSource): BetterSqlite3.Database {
-  return (dataSource.driver as unknown as { databaseConnection: BetterSqlite3.Database })
-    .databaseConnection;
-}
-
 interface Owner {
   id: string;
   delegation: 'IN' | 'US';
 }
 
-function plant(db: BetterSqlite3.Database, items: number, ownerCount: number): Owner[] {
+const USER_COLUMNS = [
+  'id',
+  'username',
+  'display_name',
+  'role',
+  'delegation',
+  'email',
+  'timezone',
+  'active',
+  'password_hash',
+  'created_at',
+  'updated_at',
+] as const;
+
+async function plant(writer: RowWriter, items: number, ownerCount: number): Promise<Owner[]> {
   const at = new Date().toISOString();
-  db.prepare(`INSERT OR IGNORE INTO delegations (code, name) VALUES (?, ?)`).run('IN', 'India');
-  db.prepare(`INSERT OR IGNORE INTO delegations (code, name) VALUES (?, ?)`).run(
-    'US',
-    'United States',
-  );
-  const insertUser = db.prepare(
-    `INSERT INTO users (id, username, display_name, role, delegation, email, timezone, active,
-       password_hash, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'x', ?, ?)`,
+  await writer.insert(
+    'delegations',
+    ['code', 'name'],
+    [
+      ['IN', 'India'],
+      ['US', 'United States'],
+    ],
   );
   const timezones = { IN: 'Asia/Kolkata', US: 'America/New_York' } as const;
   const owners: Owner[] = [];
-  db.transaction(() => {
-    insertUser.run(randomUUID(), 'admin', 'Admin', 'admin', null, null, 'UTC', at, at);
-    for (const delegation of ['IN', 'US'] as const) {
-      const id = randomUUID();
-      const name = `dsa.${delegation.toLowerCase()}`;
-      insertUser.run(id, name, name, 'dsa', delegation, null, timezones[delegation], at, at);
-    }
-    for (let i = 0; i < ownerCount; i++) {
-      const delegation = i % 2 === 0 ? 'IN' : 'US';
-      const id = randomUUID();
-      const role = i % 25 === 0 ? 'secretariat' : 'delegate';
-      const name = `owner${i}.${delegation.toLowerCase()}`;
-      insertUser.run(id, name, name, role, delegation, null, timezones[delegation], at, at);
-      owners.push({ id, delegation });
-    }
-  })();
+  const users: Cell[][] = [
+    [randomUUID(), 'admin', 'Admin', 'admin', null, null, 'UTC', true, 'x', at, at],
+  ];
+  for (const delegation of ['IN', 'US'] as const) {
+    const name = `dsa.${delegation.toLowerCase()}`;
+    users.push([
+      randomUUID(),
+      name,
+      name,
+      'dsa',
+      delegation,
+      null,
+      timezones[delegation],
+      true,
+      'x',
+      at,
+      at,
+    ]);
+  }
+  for (let i = 0; i < ownerCount; i++) {
+    const delegation = i % 2 === 0 ? 'IN' : 'US';
+    const id = randomUUID();
+    const role = i % 25 === 0 ? 'secretariat' : 'delegate';
+    const name = `owner${i}.${delegation.toLowerCase()}`;
+    users.push([id, name, name, role, delegation, null, timezones[delegation], true, 'x', at, at]);
+    owners.push({ id, delegation });
+  }
+  await writer.insert('users', USER_COLUMNS, users);
 
   // One planned meeting a week out: meeting_upcoming for every user, as in real life.
-  db.prepare(
-    `INSERT INTO meetings (id, number, title, kind, starts_on, ends_on, location,
-       host_delegation, status, created_at, updated_at)
-     VALUES (?, 1, 'Plenary', 'plenary', ?, ?, 'New Delhi', 'IN', 'planned', ?, ?)`,
-  ).run(randomUUID(), addDays(TODAY, 7), addDays(TODAY, 9), at, at);
-
-  const insertItem = db.prepare(
-    `INSERT INTO action_items (id, code, title, description, status, owner_id, owner_delegation,
-       due_date, visibility, created_at, updated_at)
-     VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)`,
+  await writer.insert(
+    'meetings',
+    [
+      'id',
+      'number',
+      'title',
+      'kind',
+      'starts_on',
+      'ends_on',
+      'location',
+      'host_delegation',
+      'status',
+      'created_at',
+      'updated_at',
+    ],
+    [
+      [
+        randomUUID(),
+        1,
+        'Plenary',
+        'plenary',
+        addDays(TODAY, 7),
+        addDays(TODAY, 9),
+        'New Delhi',
+        'IN',
+        'planned',
+        at,
+        at,
+      ],
+    ],
   );
+
+  const itemColumns = [
+    'id',
+    'code',
+    'title',
+    'description',
+    'status',
+    'owner_id',
+    'owner_delegation',
+    'due_date',
+    'visibility',
+    'created_at',
+    'updated_at',
+  ];
   const next = random(20211001);
-  const insertBatch = db.transaction((from: number, to: number) => {
-    for (let n = from; n < to; n++) {
+  for (let from = 0; from < items; from += INSERT_BATCH) {
+    const rows: Cell[][] = [];
+    for (let n = from; n < Math.min(items, from + INSERT_BATCH); n++) {
       const owner = owners[Math.floor(next() * owners.length)];
       const roll = next();
       const status = roll < 0.7 ? 'open' : roll < 0.9 ? 'in_progress' : 'blocked';
       const due = addDays(TODAY, Math.floor(next() * (PAST_DAYS + FUTURE_DAYS + 1)) - PAST_DAYS);
       const visibility = next() < 0.85 ? 'joint' : owner.delegation;
       const code = `AI-${String(n + 1).padStart(6, '0')}`;
-      insertItem.run(
+      rows.push([
         randomUUID(),
         code,
         `Action ${code}`,
+        '',
         status,
         owner.id,
         owner.delegation,
@@ -141,12 +199,11 @@ function plant(db: BetterSqlite3.Database, items: number, ownerCount: number): O
         visibility,
         at,
         at,
-      );
+      ]);
     }
-  });
-  for (let from = 0; from < items; from += INSERT_BATCH) {
-    insertBatch(from, Math.min(items, from + INSERT_BATCH));
+    await writer.insert('action_items', itemColumns, rows);
   }
+  await writer.finish();
   return owners;
 }
 
@@ -179,21 +236,43 @@ async function timePass(name: string, pass: () => Promise<{ data: unknown[]; hid
 }
 
 async function main(): Promise<void> {
-  const items = positiveInteger(process.argv[2], 100_000, 'items');
-  const ownerCount = positiveInteger(process.argv[3], 500, 'owners');
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { keep: { type: 'boolean', default: false } },
+  });
+  const items = positiveInteger(positionals[0], 100_000, 'items');
+  const ownerCount = positiveInteger(positionals[1], 500, 'owners');
   // The pass logs nothing worth reading here; the figures are the output.
   Logger.overrideLogger(['error']);
 
   const dir = mkdtempSync(join(tmpdir(), 'jwg-bench-'));
+  const database = await benchDatabase({
+    dir,
+    keep: values.keep,
+    url: process.env.DATABASE_URL || undefined,
+  });
   const config = loadConfig({
-    DATABASE_PATH: join(dir, 'bench.sqlite'),
+    ...database.env,
     JWT_SECRET: 'bench-secret-that-is-at-least-32-bytes',
     LOG_LEVEL: 'error',
   });
-  const dataSource = await openDatabase(config);
   try {
+    const dataSource = await database.open();
+    try {
+      await measure(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await database.close();
+    if (!values.keep) {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async function measure(dataSource: DataSource): Promise<void> {
     const seeding = performance.now();
-    plant(sqlite(dataSource), items, ownerCount);
+    await plant(await rowWriter(dataSource), items, ownerCount);
     const seedMs = Math.round(performance.now() - seeding);
 
     // The service's own classes, wired by hand: no SMTP_URL, so delivery is in-app only.
@@ -218,7 +297,8 @@ async function main(): Promise<void> {
       owners: ownerCount,
       now: NOW.toISOString(),
       seedMs,
-      databaseMb: mb(statSync(config.databasePath).size),
+      database: database.kind,
+      databaseMb: await database.sizeMb(dataSource),
       baselineRssMb,
       passes,
       sentByKind: Object.fromEntries(byKind.map((k) => [k.kind, k.n])),
@@ -227,16 +307,15 @@ async function main(): Promise<void> {
       withinTarget: passes.every((p) => p.ms < 5000),
     };
 
-    console.log(`Reminder pass over ${items} open action items, ${ownerCount} owners`);
+    console.log(
+      `Reminder pass over ${items} open action items, ${ownerCount} owners, ${database.label}`,
+    );
     console.table(
       Object.fromEntries(
         passes.map(({ pass, ...figures }) => [pass, { ...figures, 'target ms': 5000 }]),
       ),
     );
     console.log(JSON.stringify(result));
-  } finally {
-    await dataSource.destroy();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
