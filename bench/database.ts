@@ -175,6 +175,9 @@ class PostgresBench implements BenchDatabase {
       } else {
         console.log(`kept schema ${this.schema} (DATABASE_URL=${this.serviceUrl})`);
       }
+    } catch (error) {
+      // Not worth hiding the run's own outcome for: the next run drops it first.
+      console.error(`could not drop schema ${this.schema}: ${(error as Error).message}`);
     } finally {
       await this.client.end();
     }
