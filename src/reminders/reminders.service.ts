@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import {
   In,
   LessThan,
@@ -10,6 +9,7 @@ import {
 import { ActionItem } from '../action-items/action-item.entity.js';
 import { recordEvent } from '../audit/audit-log.js';
 import { insertRows } from '../database/bulk-insert.js';
+import { orderedId } from '../database/ordered-id.js';
 import { databaseNow, isPostgres, sql, type SqlValue } from '../database/sql.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { canSee } from '../common/access.js';
@@ -83,7 +83,7 @@ export class RemindersService {
   /** Runs a pass as of `now`, returning what it delivered. */
   async run(now: Date): Promise<PassReport> {
     const floor = await this.floor(now);
-    const passId = randomUUID();
+    const passId = orderedId();
     await this.uow.transaction((em) =>
       em.insert(ReminderPass, {
         id: passId,
@@ -258,7 +258,7 @@ function insertOrIgnore(em: EntityManager, planned: PlannedReminder[]): Promise<
       'created_at',
     ],
     planned.map((r) => [
-      randomUUID(),
+      orderedId(),
       r.recipientId,
       r.subjectType,
       r.subjectId,
@@ -391,7 +391,7 @@ async function deliverBatch(
     }
     const message = reminderMessage(reminder.kind, facts);
     notifications.push([
-      randomUUID(),
+      orderedId(),
       reminder.recipientId,
       reminder.id,
       reminder.kind,
