@@ -3,10 +3,7 @@ import { canSee, type Visibility } from '../common/access.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { type FieldError, ValidationProblem } from '../common/problem-details.filter.js';
 import type { DelegationCode } from '../delegations/delegation.entity.js';
-import { AgendaItem } from '../agenda/agenda-item.entity.js';
-import { Meeting } from '../meetings/meeting.entity.js';
-import { PolicyItem } from '../policy-items/policy-item.entity.js';
-import { User } from '../users/user.entity.js';
+import { sql } from '../database/sql.js';
 
 interface ActionItemRefs {
   ownerId: string;
@@ -18,6 +15,128 @@ interface ActionItemRefs {
   currentOwnerId?: string;
 }
 
+interface Owner {
+  id: string;
+  active: boolean;
+  delegation: DelegationCode | null;
+  timezone: string;
+}
+
+interface Referenced {
+  visibility: Visibility;
+  meetingId: string;
+}
+
+/**
+ * Every record an action item can point at, in one statement: each LEFT JOIN finds its row or
+ * nothing (a null id matches nothing). Constant text, so each database prepares it once.
+ */
+const LOOKUP = `SELECT o.id AS "ownerId", o.active AS "ownerActive", o.delegation AS "ownerDelegation",
+    o.timezone AS "ownerTimezone", m.id AS "meetingId",
+    a.id AS "agendaItemId", a.visibility AS "agendaVisibility", a.meeting_id AS "agendaMeetingId",
+    p.id AS "policyItemId", p.visibility AS "policyVisibility"
+  FROM (SELECT 1 AS one) refs
+  LEFT JOIN users o ON o.id = $1
+  LEFT JOIN meetings m ON m.id = $2
+  LEFT JOIN agenda_items a ON a.id = $3
+  LEFT JOIN policy_items p ON p.id = $4`;
+
+interface LookupRow {
+  ownerId: string | null;
+  ownerActive: boolean | number | null;
+  ownerDelegation: DelegationCode | null;
+  ownerTimezone: string | null;
+  meetingId: string | null;
+  agendaItemId: string | null;
+  agendaVisibility: Visibility | null;
+  agendaMeetingId: string | null;
+  policyItemId: string | null;
+  policyVisibility: Visibility | null;
+}
+
+/**
+ * The records action items point at, each looked up once per request: meeting outcomes check
+ * several items that share owners, the meeting and policy items. Keyed by id; null when the
+ * id names nothing.
+ */
+export class ActionItemRefLookup {
+  private readonly owners = new Map<string, Owner | null>();
+  private readonly meetings = new Map<string, boolean>();
+  private readonly agendaItems = new Map<string, Referenced | null>();
+  private readonly policyItems = new Map<string, Pick<Referenced, 'visibility'> | null>();
+
+  /** A meeting the caller has already loaded. */
+  knownMeeting(id: string): this {
+    this.meetings.set(id, true);
+    return this;
+  }
+
+  async load(em: EntityManager, refs: ActionItemRefs): Promise<void> {
+    const wanted = (known: Map<string, unknown>, id: string | null | undefined) =>
+      id && !known.has(id) ? id : null;
+    const ownerId = wanted(this.owners, refs.ownerId);
+    const meetingId = wanted(this.meetings, refs.meetingId);
+    const agendaItemId = wanted(this.agendaItems, refs.agendaItemId);
+    const policyItemId = wanted(this.policyItems, refs.policyItemId);
+    if (!ownerId && !meetingId && !agendaItemId && !policyItemId) {
+      return;
+    }
+    const { rows } = await sql<LookupRow>(em, LOOKUP, [
+      ownerId,
+      meetingId,
+      agendaItemId,
+      policyItemId,
+    ]);
+    const row = rows[0];
+    if (ownerId) {
+      this.owners.set(
+        ownerId,
+        row.ownerId === null
+          ? null
+          : {
+              id: row.ownerId,
+              active: Boolean(row.ownerActive),
+              delegation: row.ownerDelegation,
+              timezone: row.ownerTimezone!,
+            },
+      );
+    }
+    if (meetingId) {
+      this.meetings.set(meetingId, row.meetingId !== null);
+    }
+    if (agendaItemId) {
+      this.agendaItems.set(
+        agendaItemId,
+        row.agendaItemId === null
+          ? null
+          : { visibility: row.agendaVisibility!, meetingId: row.agendaMeetingId! },
+      );
+    }
+    if (policyItemId) {
+      this.policyItems.set(
+        policyItemId,
+        row.policyItemId === null ? null : { visibility: row.policyVisibility! },
+      );
+    }
+  }
+
+  owner(id: string): Owner | null {
+    return this.owners.get(id) ?? null;
+  }
+
+  meetingExists(id: string): boolean {
+    return this.meetings.get(id) ?? false;
+  }
+
+  agendaItem(id: string): Referenced | null {
+    return this.agendaItems.get(id) ?? null;
+  }
+
+  policyItem(id: string): Pick<Referenced, 'visibility'> | null {
+    return this.policyItems.get(id) ?? null;
+  }
+}
+
 /**
  * Checks what an action item points at, all at once, and reports every problem as a 400 with
  * its field: the owner is an active delegation member (of the item's delegation when it is
@@ -26,19 +145,21 @@ interface ActionItemRefs {
  * policy item exist and are visible to the caller; a joint item refers to joint records only
  * (else it would reveal the other side's).
  * Returns what follows from them: the owner's delegation and timezone, and the meeting of the
- * agenda item when none was given.
+ * agenda item when none was given. Pass one `lookup` to the checks of one request.
  */
 export async function resolveActionItemRefs(
   em: EntityManager,
   caller: AuthUser,
   refs: ActionItemRefs,
   prefix: string,
+  lookup: ActionItemRefLookup = new ActionItemRefLookup(),
 ): Promise<{ ownerDelegation: DelegationCode; ownerTimezone: string; meetingId: string | null }> {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) =>
     errors.push({ field: `${prefix}${field}`, message });
 
-  const owner = await em.findOneBy(User, { id: refs.ownerId });
+  await lookup.load(em, refs);
+  const owner = lookup.owner(refs.ownerId);
   const kept = owner !== null && owner.id === refs.currentOwnerId;
   if (!owner || (!owner.active && !kept) || owner.delegation === null) {
     fail('ownerId', 'ownerId must be an active member of a delegation');
@@ -50,11 +171,11 @@ export async function resolveActionItemRefs(
   }
 
   let meetingId = refs.meetingId ?? null;
-  if (meetingId !== null && !(await em.existsBy(Meeting, { id: meetingId }))) {
+  if (meetingId !== null && !lookup.meetingExists(meetingId)) {
     fail('meetingId', 'meetingId names no meeting');
   }
   if (refs.agendaItemId) {
-    const agendaItem = await em.findOneBy(AgendaItem, { id: refs.agendaItemId });
+    const agendaItem = lookup.agendaItem(refs.agendaItemId);
     if (!agendaItem || !canSee(caller, agendaItem.visibility)) {
       fail('agendaItemId', 'agendaItemId names no agenda item you can see');
     } else if (!mayRefer(refs.visibility, agendaItem.visibility)) {
@@ -66,7 +187,7 @@ export async function resolveActionItemRefs(
     }
   }
   if (refs.policyItemId) {
-    const policyItem = await em.findOneBy(PolicyItem, { id: refs.policyItemId });
+    const policyItem = lookup.policyItem(refs.policyItemId);
     if (!policyItem || !canSee(caller, policyItem.visibility)) {
       fail('policyItemId', 'policyItemId names no policy item you can see');
     } else if (!mayRefer(refs.visibility, policyItem.visibility)) {

@@ -11,12 +11,13 @@ import {
 } from '../common/access.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { nowIso } from '../common/clock.js';
-import { nextCode } from '../common/codes.js';
+import { nextCode, nextCodes } from '../common/codes.js';
 import { todayIn } from '../common/dates.js';
 import { assertIfMatch } from '../common/if-match.js';
 import { DEFAULT_PAGE_SIZE, type Page, type PageQueryDto, toPage } from '../common/pagination.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
+import type { DelegationCode } from '../delegations/delegation.entity.js';
 import { User } from '../users/user.entity.js';
 import { actionItemsQuery, type ActionItemRow, sortKey } from './action-item-queries.js';
 import { actionItemTransition, type ActionItemStatus, isClosed } from './action-item-status.js';
@@ -28,7 +29,7 @@ import type {
   UpdateActionItemDto,
 } from './action-item.dto.js';
 import { ActionItem } from './action-item.entity.js';
-import { resolveActionItemRefs } from './action-item-refs.js';
+import { type ActionItemRefLookup, resolveActionItemRefs } from './action-item-refs.js';
 import { recordCreated, recordUpdate } from '../audit/audit-log.js';
 
 const OPEN_STATUSES = 'open,in_progress,blocked';
@@ -83,7 +84,12 @@ export class ActionItemsService {
   }
 
   create(caller: AuthUser, dto: CreateActionItemDto): Promise<ActionItemDto> {
-    return this.uow.transaction(async (em) => presentRow(await insertActionItem(em, caller, dto)));
+    return this.uow.transaction(async (em) => {
+      const [row] = await insertActionItems(em, caller, [
+        await checkNewActionItem(em, caller, dto),
+      ]);
+      return presentRow(row);
+    });
   }
 
   update(
@@ -165,24 +171,52 @@ export async function findVisible(
   return row;
 }
 
+/** A new action item that passed its checks, waiting to be inserted with its code. */
+export interface CheckedActionItem {
+  dto: CreateActionItemDto;
+  visibility: Visibility;
+  refs: { ownerDelegation: DelegationCode; ownerTimezone: string; meetingId: string | null };
+}
+
 /**
- * Validates and inserts one action item: shared by POST /action-items and meeting outcomes,
- * which report errors under their own field prefix (`actionItems[2].ownerId`).
+ * Checks a new action item: shared by POST /action-items and meeting outcomes, which report
+ * errors under their own field prefix (`actionItems[2].ownerId`) and share one `lookup`.
  */
-export async function insertActionItem(
+export async function checkNewActionItem(
   em: EntityManager,
   caller: AuthUser,
   dto: CreateActionItemDto,
   fieldPrefix = '',
-): Promise<ActionItemRow> {
+  lookup?: ActionItemRefLookup,
+): Promise<CheckedActionItem> {
   const visibility: Visibility = dto.visibility ?? 'joint';
   // Placing an item in the other delegation's view is 403 whoever the owner is.
   assertMayUseVisibility(caller, visibility);
-  const refs = await resolveActionItemRefs(em, caller, { ...dto, visibility }, fieldPrefix);
+  const refs = await resolveActionItemRefs(em, caller, { ...dto, visibility }, fieldPrefix, lookup);
+  return { dto, visibility, refs };
+}
+
+/**
+ * Inserts checked action items. Their codes are taken here, together (see nextCodes): call it
+ * as late in the unit as possible, since a code's counter stays locked until commit.
+ */
+export async function insertActionItems(
+  em: EntityManager,
+  caller: AuthUser,
+  checked: readonly CheckedActionItem[],
+): Promise<ActionItemRow[]> {
+  if (checked.length === 0) {
+    return [];
+  }
+  const codes = await nextCodes(
+    em,
+    'AI',
+    checked.map((c) => c.visibility),
+  );
   const now = nowIso();
-  const item: ActionItem = {
+  const items: ActionItem[] = checked.map(({ dto, visibility, refs }, i) => ({
     id: randomUUID(),
-    code: await nextCode(em, 'AI', visibility),
+    code: codes[i],
     title: dto.title,
     description: dto.description ?? '',
     status: 'open',
@@ -197,18 +231,20 @@ export async function insertActionItem(
     version: 1,
     createdAt: now,
     updatedAt: now,
-  };
-  await em.insert(ActionItem, item);
-  await recordCreated(em, caller, 'action_item', item.id, visibility, {
-    code: item.code,
-    title: item.title,
-    ownerId: item.ownerId,
-    dueDate: item.dueDate,
-    meetingId: item.meetingId,
-    agendaItemId: item.agendaItemId,
-    policyItemId: item.policyItemId,
-  });
-  return { ...item, ownerTimezone: refs.ownerTimezone };
+  }));
+  await em.insert(ActionItem, items);
+  for (const item of items) {
+    await recordCreated(em, caller, 'action_item', item.id, item.visibility, {
+      code: item.code,
+      title: item.title,
+      ownerId: item.ownerId,
+      dueDate: item.dueDate,
+      meetingId: item.meetingId,
+      agendaItemId: item.agendaItemId,
+      policyItemId: item.policyItemId,
+    });
+  }
+  return items.map((item, i) => ({ ...item, ownerTimezone: checked[i].refs.ownerTimezone }));
 }
 
 /** Moves the status or throws: 403 for a move only managers make, 409 out of a closed state. */

@@ -7,9 +7,13 @@ import { assertIfMatch } from '../common/if-match.js';
 import { type FieldError, ValidationProblem } from '../common/problem-details.filter.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
-import type { ActionItemDto, CreateActionItemDto } from '../action-items/action-item.dto.js';
-import { resolveActionItemRefs } from '../action-items/action-item-refs.js';
-import { insertActionItem, presentRow } from '../action-items/action-items.service.js';
+import type { ActionItemDto } from '../action-items/action-item.dto.js';
+import { ActionItemRefLookup, resolveActionItemRefs } from '../action-items/action-item-refs.js';
+import {
+  type CheckedActionItem,
+  insertActionItems,
+  presentRow,
+} from '../action-items/action-items.service.js';
 import { AgendaItem } from '../agenda/agenda-item.entity.js';
 import { User } from '../users/user.entity.js';
 import { acceptsOutcomes } from './meeting-status.js';
@@ -42,18 +46,7 @@ export class OutcomesService {
   ): Promise<OutcomesResult> {
     return this.uow.transaction(async (em) => {
       const meeting = await findMeeting(em, meetingId);
-      const agendaItems = await checkReferences(em, caller, meeting, dto);
-      const actionItems = [];
-      for (const [i, item] of (dto.actionItems ?? []).entries()) {
-        actionItems.push(
-          await insertActionItem(
-            em,
-            caller,
-            { ...item, meetingId: item.meetingId ?? meeting.id },
-            `actionItems[${i}].`,
-          ),
-        );
-      }
+      const { agendaItems, newItems } = await checkReferences(em, caller, meeting, dto);
       if (!acceptsOutcomes(meeting.status)) {
         throw new ConflictException('The meeting is cancelled');
       }
@@ -112,6 +105,8 @@ export class OutcomesService {
         Object.assign(changes, { minutesStatus: 'draft', minutesText: dto.minutes });
       }
       const stamp = await updateVersioned(em, Meeting, meeting.id, meeting.version, changes);
+      // Last, as their codes lock their counters until commit (see nextCodes).
+      const actionItems = await insertActionItems(em, caller, newItems);
       // Joint facts only: the agenda items and action items have events of their own.
       await recordEvent(em, {
         actorId: caller.id,
@@ -146,7 +141,7 @@ async function checkReferences(
   caller: AuthUser,
   meeting: Meeting,
   dto: LogOutcomesDto,
-): Promise<Map<string, AgendaItem>> {
+): Promise<{ agendaItems: Map<string, AgendaItem>; newItems: CheckedActionItem[] }> {
   const errors: FieldError[] = [];
   if (dto.attendees?.length) {
     const known = new Set(
@@ -177,6 +172,9 @@ async function checkReferences(
   if (new Set(ids).size !== ids.length) {
     errors.push({ field: 'agendaOutcomes', message: 'names an agenda item twice' });
   }
+  // Each owner, policy item and agenda item is looked up once, however many items share it.
+  const lookup = new ActionItemRefLookup().knownMeeting(meeting.id);
+  const newItems: CheckedActionItem[] = [];
   for (const [i, item] of (dto.actionItems ?? []).entries()) {
     if (item.meetingId !== undefined && item.meetingId !== null && item.meetingId !== meeting.id) {
       errors.push({
@@ -184,7 +182,22 @@ async function checkReferences(
         message: 'must be this meeting or absent',
       });
     }
-    errors.push(...(await actionItemErrors(em, caller, meeting, item, `actionItems[${i}].`)));
+    const visibility = item.visibility ?? 'joint';
+    try {
+      const refs = await resolveActionItemRefs(
+        em,
+        caller,
+        { ...item, visibility, meetingId: meeting.id },
+        `actionItems[${i}].`,
+        lookup,
+      );
+      newItems.push({ dto: { ...item, meetingId: meeting.id }, visibility, refs });
+    } catch (error) {
+      if (!(error instanceof ValidationProblem)) {
+        throw error;
+      }
+      errors.push(...error.errors);
+    }
   }
   if (errors.length > 0) {
     throw new ValidationProblem(errors, 'The outcome refers to records that cannot be used');
@@ -198,29 +211,5 @@ async function checkReferences(
       );
     }
   });
-  return items;
-}
-
-/** The 400s POST /action-items would give this item, under the outcome's field prefix. */
-async function actionItemErrors(
-  em: EntityManager,
-  caller: AuthUser,
-  meeting: Meeting,
-  item: CreateActionItemDto,
-  prefix: string,
-): Promise<FieldError[]> {
-  try {
-    await resolveActionItemRefs(
-      em,
-      caller,
-      { ...item, visibility: item.visibility ?? 'joint', meetingId: meeting.id },
-      prefix,
-    );
-    return [];
-  } catch (error) {
-    if (error instanceof ValidationProblem) {
-      return error.errors;
-    }
-    throw error;
-  }
+  return { agendaItems: items, newItems };
 }

@@ -26,8 +26,8 @@ export class RemindersScheduler implements OnApplicationBootstrap {
       return;
     }
     try {
-      const { data, hidden } = await this.reminders.run(new Date());
-      this.logger.log(`Reminder pass: ${data.length + hidden} delivered`);
+      const { data, hidden, truncated = 0 } = await this.reminders.run(new Date());
+      this.logger.log(`Reminder pass: ${data.length + hidden + truncated} delivered`);
     } catch (error) {
       this.logger.error(`Reminder pass failed: ${(error as Error).stack ?? String(error)}`);
     }

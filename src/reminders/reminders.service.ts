@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import {
   In,
   LessThan,
@@ -10,7 +9,8 @@ import {
 import { ActionItem } from '../action-items/action-item.entity.js';
 import { recordEvent } from '../audit/audit-log.js';
 import { insertRows } from '../database/bulk-insert.js';
-import { databaseNow } from '../database/sql.js';
+import { orderedId } from '../database/ordered-id.js';
+import { databaseNow, isPostgres, sql, type SqlValue } from '../database/sql.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { canSee } from '../common/access.js';
 import type { DelegationCode } from '../delegations/delegation.entity.js';
@@ -34,7 +34,12 @@ export interface ReminderView {
 export interface PassReport {
   data: ReminderView[];
   hidden: number;
+  /** Reminders about joint subjects beyond the first MAX_LISTED: counted, not listed. */
+  truncated?: number;
 }
+
+/** A pass lists at most this many reminders: a backlog pass delivers tens of thousands. */
+export const MAX_LISTED = 1000;
 
 /** A pass that catches up looks back at most this far, whatever the downtime. */
 const LONGEST_CATCH_UP_MS = 31 * 86400 * 1000;
@@ -66,17 +71,19 @@ export class RemindersService {
   /** What a pass as of `now` would send, writing nothing. */
   async preview(now: Date): Promise<PassReport> {
     const floor = await this.floor(now);
-    const planned: PlannedReminder[] = [];
+    const report = new Report();
     for await (const batch of planReminders(this.read, now, floor)) {
-      planned.push(...(await this.uow.read((em) => withoutExisting(em, batch))));
+      if (batch.length > 0) {
+        report.add(await this.uow.read((em) => withoutExisting(em, batch)));
+      }
     }
-    return report(planned);
+    return report.toJSON();
   }
 
   /** Runs a pass as of `now`, returning what it delivered. */
   async run(now: Date): Promise<PassReport> {
     const floor = await this.floor(now);
-    const passId = randomUUID();
+    const passId = orderedId();
     await this.uow.transaction((em) =>
       em.insert(ReminderPass, {
         id: passId,
@@ -86,7 +93,9 @@ export class RemindersService {
       }),
     );
     for await (const batch of planReminders(this.read, now, floor)) {
-      await this.uow.transaction((em) => insertOrIgnore(em, batch));
+      if (batch.length > 0) {
+        await this.uow.transaction((em) => insertOrIgnore(em, batch));
+      }
     }
     const delivered = await this.deliver();
     await this.sendEmails(passId);
@@ -97,11 +106,11 @@ export class RemindersService {
         action: 'reminders.pass_run',
         entityType: 'reminder_pass',
         entityId: passId,
-        changes: { asOf: now.toISOString(), delivered: delivered.length },
+        changes: { asOf: now.toISOString(), delivered: delivered.count },
         visibility: 'account',
       });
     });
-    return report(delivered);
+    return delivered.toJSON();
   }
 
   /** The catch-up floor: the latest earlier pass, no further back than a month. */
@@ -121,14 +130,14 @@ export class RemindersService {
    * its reminders marked sent in one transaction, so a reminder is delivered once or not at all
    * (the unit of work serializes batches; several instances lock rows).
    */
-  private async deliver(): Promise<(PlannedReminder & { id: string })[]> {
-    const delivered: (PlannedReminder & { id: string })[] = [];
+  private async deliver(): Promise<Report> {
+    const delivered = new Report();
     for (;;) {
       const batch = await this.uow.transaction((em) => deliverBatch(em, this.mailer.enabled));
       if (batch === null) {
         return delivered;
       }
-      delivered.push(...batch);
+      delivered.add(batch);
     }
   }
 
@@ -249,7 +258,7 @@ function insertOrIgnore(em: EntityManager, planned: PlannedReminder[]): Promise<
       'created_at',
     ],
     planned.map((r) => [
-      randomUUID(),
+      orderedId(),
       r.recipientId,
       r.subjectType,
       r.subjectId,
@@ -285,6 +294,70 @@ async function withoutExisting(
 const keyOf = (r: Pick<Reminder, 'recipientId' | 'subjectId' | 'kind' | 'window'>) =>
   `${r.kind}|${r.recipientId}|${r.subjectId}|${r.window}`;
 
+/** A pending reminder with what delivery needs to know about its recipient and subject. */
+interface PendingRow {
+  id: string;
+  recipientId: string;
+  subjectType: Reminder['subjectType'];
+  subjectId: string;
+  kind: Reminder['kind'];
+  window: string;
+  recipientUserId: string | null;
+  recipientDelegation: DelegationCode | null;
+  recipientEmail: string | null;
+  itemStatus: ActionItem['status'] | null;
+  itemCode: string | null;
+  itemTitle: string | null;
+  itemDueDate: string | null;
+  itemVisibility: ActionItem['visibility'] | null;
+  meetingStatus: Meeting['status'] | null;
+  meetingTitle: string | null;
+  meetingNumber: number | null;
+  meetingStartsOn: string | null;
+  meetingEndsOn: string | null;
+}
+
+/** The oldest pending reminders, with their recipient and subject, in one statement. */
+const PENDING = `SELECT r.id AS id, r.recipient_id AS "recipientId",
+    r.subject_type AS "subjectType", r.subject_id AS "subjectId", r.kind AS kind,
+    r.due_window AS "window", u.id AS "recipientUserId", u.delegation AS "recipientDelegation", u.email AS "recipientEmail",
+    ai.status AS "itemStatus", ai.code AS "itemCode", ai.title AS "itemTitle",
+    ai.due_date AS "itemDueDate", ai.visibility AS "itemVisibility",
+    m.status AS "meetingStatus", m.title AS "meetingTitle", m.number AS "meetingNumber",
+    m.starts_on AS "meetingStartsOn", m.ends_on AS "meetingEndsOn"
+  FROM reminders r
+  LEFT JOIN users u ON u.id = r.recipient_id
+  LEFT JOIN action_items ai ON r.subject_type = 'action_item' AND ai.id = r.subject_id
+  LEFT JOIN meetings m ON r.subject_type = 'meeting' AND m.id = r.subject_id
+  WHERE r.state = 'pending'
+  ORDER BY r.created_at, r.id
+  LIMIT ${DELIVERY_BATCH}`;
+/**
+ * On PostgreSQL, the reminders a pass takes are locked until its transaction ends, and those
+ * another pass (of this instance or another) holds are skipped rather than waited for or taken
+ * twice. On SQLite the unit of work already runs one transaction at a time.
+ */
+const PENDING_LOCKED = `${PENDING} FOR UPDATE OF r SKIP LOCKED`;
+
+const MARK_BATCH = 500;
+/** Padded with nulls to MARK_BATCH ids, so that the text never changes. */
+const MARK = `UPDATE reminders SET state = $1, sent_at = COALESCE($2, sent_at),
+    email_state = COALESCE($3, email_state)
+  WHERE id IN (${Array.from({ length: MARK_BATCH }, (_, i) => `$${i + 4}`).join(', ')})`;
+
+const NOTIFICATION_COLUMNS = [
+  'id',
+  'user_id',
+  'reminder_id',
+  'kind',
+  'subject_type',
+  'subject_id',
+  'title',
+  'body',
+  'created_at',
+  'read_at',
+];
+
 /**
  * Takes the oldest pending reminders, writes their notifications and marks them sent, in the
  * caller's transaction. A subject that closed or was cancelled since planning is skipped,
@@ -293,121 +366,73 @@ const keyOf = (r: Pick<Reminder, 'recipientId' | 'subjectId' | 'kind' | 'window'
 async function deliverBatch(
   em: EntityManager,
   withEmail: boolean,
-): Promise<(PlannedReminder & { id: string })[] | null> {
-  const claimed = await lockedForThisPass(
-    em
-      .createQueryBuilder(Reminder, 'r')
-      .where("r.state = 'pending'")
-      .orderBy('r.created_at', 'ASC')
-      .addOrderBy('r.id', 'ASC')
-      .limit(DELIVERY_BATCH),
-    'r',
-  ).getMany();
+): Promise<PlannedReminder[] | null> {
+  const { rows: claimed } = await sql<PendingRow>(em, isPostgres(em) ? PENDING_LOCKED : PENDING);
   if (claimed.length === 0) {
     return null;
   }
-  const itemIds = claimed.filter((r) => r.subjectType === 'action_item').map((r) => r.subjectId);
-  const meetingIds = claimed.filter((r) => r.subjectType === 'meeting').map((r) => r.subjectId);
-  const items = new Map((await findIn(em, ActionItem, itemIds)).map((i) => [i.id, i] as const));
-  const meetings = new Map((await findIn(em, Meeting, meetingIds)).map((m) => [m.id, m] as const));
-  const recipients = new Map(
-    (
-      await em
-        .createQueryBuilder(User, 'u')
-        .select(['u.id AS id', 'u.delegation AS delegation', 'u.email AS email'])
-        .where('u.id IN (:...ids)', { ids: [...new Set(claimed.map((r) => r.recipientId))] })
-        .getRawMany<{ id: string; delegation: DelegationCode | null; email: string | null }>()
-    ).map((u) => [u.id, u] as const),
-  );
   const now = new Date().toISOString();
-  const notifications: Notification[] = [];
+  const notifications: SqlValue[][] = [];
   const sent: string[] = [];
   const mailed: string[] = [];
   const skipped: string[] = [];
-  const delivered: (PlannedReminder & { id: string })[] = [];
+  const delivered: PlannedReminder[] = [];
   for (const reminder of claimed) {
-    const item = items.get(reminder.subjectId);
-    const meeting = meetings.get(reminder.subjectId);
-    const recipient = recipients.get(reminder.recipientId);
-    const facts = subjectFacts(reminder, item, meeting);
+    const facts = subjectFacts(reminder);
     // Planning only ever addresses people who can see the subject; this holds it at delivery.
-    if (!facts || !recipient || (item && !canSee(recipient, item.visibility))) {
+    if (
+      !facts ||
+      reminder.recipientUserId === null ||
+      (reminder.itemVisibility !== null &&
+        !canSee({ delegation: reminder.recipientDelegation }, reminder.itemVisibility))
+    ) {
       skipped.push(reminder.id);
       continue;
     }
-    notifications.push({
-      id: randomUUID(),
-      userId: reminder.recipientId,
-      reminderId: reminder.id,
-      kind: reminder.kind,
-      subjectType: reminder.subjectType,
-      subjectId: reminder.subjectId,
-      ...reminderMessage(reminder.kind, facts),
-      createdAt: now,
-      readAt: null,
-    });
-    (withEmail && recipient.email ? mailed : sent).push(reminder.id);
+    const message = reminderMessage(reminder.kind, facts);
+    notifications.push([
+      orderedId(),
+      reminder.recipientId,
+      reminder.id,
+      reminder.kind,
+      reminder.subjectType,
+      reminder.subjectId,
+      message.title,
+      message.body,
+      now,
+      null,
+    ]);
+    (withEmail && reminder.recipientEmail ? mailed : sent).push(reminder.id);
     delivered.push({
-      id: reminder.id,
       recipientId: reminder.recipientId,
       subjectType: reminder.subjectType,
       subjectId: reminder.subjectId,
       kind: reminder.kind,
       window: reminder.window,
-      visibility: item?.visibility ?? 'joint',
+      visibility: reminder.itemVisibility ?? 'joint',
     });
   }
-  await insertRows(
-    em,
-    'notifications',
-    [
-      'id',
-      'user_id',
-      'reminder_id',
-      'kind',
-      'subject_type',
-      'subject_id',
-      'title',
-      'body',
-      'created_at',
-      'read_at',
-    ],
-    notifications.map((n) => [
-      n.id,
-      n.userId,
-      n.reminderId,
-      n.kind,
-      n.subjectType,
-      n.subjectId,
-      n.title,
-      n.body,
-      n.createdAt,
-      null,
-    ]),
-  );
-  await markIn(em, sent, { state: 'sent', sentAt: now, emailState: 'none' });
-  await markIn(em, mailed, { state: 'sent', sentAt: now, emailState: 'pending' });
-  await markIn(em, skipped, { state: 'skipped' });
+  await insertRows(em, 'notifications', NOTIFICATION_COLUMNS, notifications);
+  await markIn(em, sent, 'sent', now, 'none');
+  await markIn(em, mailed, 'sent', now, 'pending');
+  await markIn(em, skipped, 'skipped', null, null);
   return delivered;
 }
 
 /** What a notification says about its subject, or null when the subject no longer warrants one. */
-function subjectFacts(
-  reminder: Reminder,
-  item: ActionItem | undefined,
-  meeting: Meeting | undefined,
-): SubjectFacts | null {
+function subjectFacts(reminder: PendingRow): SubjectFacts | null {
   if (reminder.subjectType === 'action_item') {
-    return item && ['open', 'in_progress', 'blocked'].includes(item.status)
-      ? { code: item.code, title: item.title, dueDate: item.dueDate }
+    return reminder.itemStatus !== null &&
+      ['open', 'in_progress', 'blocked'].includes(reminder.itemStatus)
+      ? { code: reminder.itemCode!, title: reminder.itemTitle!, dueDate: reminder.itemDueDate! }
       : null;
   }
-  return meeting && meeting.status !== 'cancelled'
+  return reminder.meetingStatus !== null && reminder.meetingStatus !== 'cancelled'
     ? {
-        title: meeting.title,
-        number: meeting.number,
-        startsOn: meeting.startsOn,
-        endsOn: meeting.endsOn,
+        title: reminder.meetingTitle!,
+        number: Number(reminder.meetingNumber),
+        startsOn: reminder.meetingStartsOn!,
+        endsOn: reminder.meetingEndsOn!,
       }
     : null;
 }
@@ -427,36 +452,56 @@ function lockedForThisPass<T extends ObjectLiteral>(
   return query.setLock('pessimistic_write', undefined, [alias]).setOnLocked('skip_locked');
 }
 
-async function findIn<T extends { id: string }>(
+/** Moves reminders to `state`; null leaves a column as it is. */
+async function markIn(
   em: EntityManager,
-  entity: new () => T,
   ids: string[],
-): Promise<T[]> {
-  const found: T[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    found.push(...(await em.findBy(entity, { id: In(ids.slice(i, i + 500)) } as never)));
+  state: Reminder['state'],
+  sentAt: string | null,
+  emailState: Reminder['emailState'] | null,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += MARK_BATCH) {
+    const chunk: SqlValue[] = ids.slice(i, i + MARK_BATCH);
+    while (chunk.length < MARK_BATCH) {
+      chunk.push(null);
+    }
+    await sql(em, MARK, [state, sentAt, emailState, ...chunk]);
   }
-  return found;
 }
 
-async function markIn(em: EntityManager, ids: string[], changes: Partial<Reminder>): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    await em.update(Reminder, { id: In(ids.slice(i, i + 500)) }, changes);
-  }
-}
+/**
+ * What a pass delivered (or would), as admin may see it, in bounded memory: the first
+ * MAX_LISTED reminders about joint subjects are listed, in key order; the rest are counted.
+ */
+class Report {
+  private readonly listed: ReminderView[] = [];
+  private hidden = 0;
+  private truncated = 0;
 
-function report(reminders: PlannedReminder[]): PassReport {
-  const listed = reminders
-    .filter((r) => r.visibility === 'joint')
-    .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  return {
-    data: listed.map(({ kind, recipientId, subjectType, subjectId, window }) => ({
-      kind,
-      recipientId,
-      subjectType,
-      subjectId,
-      window,
-    })),
-    hidden: reminders.length - listed.length,
-  };
+  add(reminders: PlannedReminder[]): void {
+    for (const { kind, recipientId, subjectType, subjectId, window, visibility } of reminders) {
+      if (visibility !== 'joint') {
+        this.hidden += 1;
+      } else if (this.listed.length < MAX_LISTED) {
+        this.listed.push({ kind, recipientId, subjectType, subjectId, window });
+      } else {
+        this.truncated += 1;
+      }
+    }
+  }
+
+  get count(): number {
+    return this.listed.length + this.hidden + this.truncated;
+  }
+
+  toJSON(): PassReport {
+    const data = [...this.listed].sort((a, b) =>
+      keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0,
+    );
+    return {
+      data,
+      hidden: this.hidden,
+      ...(this.truncated > 0 ? { truncated: this.truncated } : {}),
+    };
+  }
 }

@@ -50,6 +50,14 @@ export function dayIsDue(day: string, clock: LocalClock, floorDay: string): bool
 /** The days before the due date on which `action_due_soon` is sent. */
 export const DUE_SOON_DAYS = [7, 1] as const;
 
+/**
+ * The latest due date an open item can have and still need a reminder on this clock: due soon
+ * starts 7 days ahead; overdue and escalated come after the due date.
+ */
+export function planningHorizon(clock: LocalClock): string {
+  return addDays(clock.today, Math.max(...DUE_SOON_DAYS));
+}
+
 /** `action_due_soon` windows that are due now: 7 and 1 days before the due date. */
 export function dueSoonWindows(dueDate: string, clock: LocalClock, floorDay: string): string[] {
   if (clock.today > dueDate) {
@@ -81,6 +89,15 @@ export const ESCALATE_AFTER_DAYS = 14;
 
 export function escalationDue(dueDate: string, clock: LocalClock): boolean {
   return hasCome(addDays(dueDate, ESCALATE_AFTER_DAYS), clock);
+}
+
+/**
+ * The latest due date whose escalation is due on this clock: escalationDue(d, clock) holds
+ * exactly for d <= latestEscalatedDueDate(clock). Lets the planner ask the ledger only about
+ * items that can need an escalation.
+ */
+export function latestEscalatedDueDate(clock: LocalClock): string {
+  return addDays(clock.today, -ESCALATE_AFTER_DAYS - (clock.afterSendHour ? 0 : 1));
 }
 
 /** `meeting_upcoming`: 7 days before the meeting starts. */
