@@ -47,13 +47,6 @@ class PassReportDto {
 
   @ApiProperty({ description: 'Reminders about delegation-only records: counted, not listed' })
   hidden!: number;
-
-  @ApiPropertyOptional({
-    description:
-      'Reminders about records admin can see beyond the first 1000 listed: counted, not listed ' +
-      '(absent when all are listed)',
-  })
-  truncated?: number;
 }
 
 @ApiTags('reminders')

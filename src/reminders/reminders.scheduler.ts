@@ -26,7 +26,7 @@ export class RemindersScheduler implements OnApplicationBootstrap {
       return;
     }
     try {
-      const { data, hidden, truncated = 0 } = await this.reminders.run(new Date());
+      const { data, hidden, truncated = 0 } = await this.reminders.run(new Date(), 0);
       this.logger.log(`Reminder pass: ${data.length + hidden + truncated} delivered`);
     } catch (error) {
       this.logger.error(`Reminder pass failed: ${(error as Error).stack ?? String(error)}`);

@@ -34,12 +34,9 @@ export interface ReminderView {
 export interface PassReport {
   data: ReminderView[];
   hidden: number;
-  /** Reminders about joint subjects beyond the first MAX_LISTED: counted, not listed. */
+  /** Reminders about joint subjects beyond `listUpTo`: counted, not listed. */
   truncated?: number;
 }
-
-/** A pass lists at most this many reminders: a backlog pass delivers tens of thousands. */
-export const MAX_LISTED = 1000;
 
 /** A pass that catches up looks back at most this far, whatever the downtime. */
 const LONGEST_CATCH_UP_MS = 31 * 86400 * 1000;
@@ -71,7 +68,7 @@ export class RemindersService {
   /** What a pass as of `now` would send, writing nothing. */
   async preview(now: Date): Promise<PassReport> {
     const floor = await this.floor(now);
-    const report = new Report();
+    const report = new Report(Infinity);
     for await (const batch of planReminders(this.read, now, floor)) {
       if (batch.length > 0) {
         report.add(await this.uow.read((em) => withoutExisting(em, batch)));
@@ -80,8 +77,12 @@ export class RemindersService {
     return report.toJSON();
   }
 
-  /** Runs a pass as of `now`, returning what it delivered. */
-  async run(now: Date): Promise<PassReport> {
+  /**
+   * Runs a pass as of `now`, returning what it delivered. The admin route lists every
+   * reminder (SPEC); the scheduler, which only logs a count, passes `listUpTo = 0` so a backlog
+   * pass of tens of thousands is counted in constant memory.
+   */
+  async run(now: Date, listUpTo = Infinity): Promise<PassReport> {
     const floor = await this.floor(now);
     const passId = orderedId();
     await this.uow.transaction((em) =>
@@ -97,7 +98,7 @@ export class RemindersService {
         await this.uow.transaction((em) => insertOrIgnore(em, batch));
       }
     }
-    const delivered = await this.deliver();
+    const delivered = await this.deliver(listUpTo);
     await this.sendEmails(passId);
     await this.uow.transaction(async (em) => {
       await em.update(ReminderPass, { id: passId }, { finishedAt: new Date().toISOString() });
@@ -130,8 +131,8 @@ export class RemindersService {
    * its reminders marked sent in one transaction, so a reminder is delivered once or not at all
    * (the unit of work serializes batches; several instances lock rows).
    */
-  private async deliver(): Promise<Report> {
-    const delivered = new Report();
+  private async deliver(listUpTo: number): Promise<Report> {
+    const delivered = new Report(listUpTo);
     for (;;) {
       const batch = await this.uow.transaction((em) => deliverBatch(em, this.mailer.enabled));
       if (batch === null) {
@@ -470,19 +471,21 @@ async function markIn(
 }
 
 /**
- * What a pass delivered (or would), as admin may see it, in bounded memory: the first
- * MAX_LISTED reminders about joint subjects are listed, in key order; the rest are counted.
+ * What a pass delivered (or would), as admin may see it: the first `listUpTo` reminders about
+ * joint subjects are listed, in key order; the rest, and every delegation-only one, counted.
  */
 class Report {
   private readonly listed: ReminderView[] = [];
   private hidden = 0;
   private truncated = 0;
 
+  constructor(private readonly listUpTo: number) {}
+
   add(reminders: PlannedReminder[]): void {
     for (const { kind, recipientId, subjectType, subjectId, window, visibility } of reminders) {
       if (visibility !== 'joint') {
         this.hidden += 1;
-      } else if (this.listed.length < MAX_LISTED) {
+      } else if (this.listed.length < this.listUpTo) {
         this.listed.push({ kind, recipientId, subjectType, subjectId, window });
       } else {
         this.truncated += 1;
