@@ -18,8 +18,12 @@ import { DEFAULT_PAGE_SIZE, type Page, type PageQueryDto, toPage } from '../comm
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
 import type { DelegationCode } from '../delegations/delegation.entity.js';
-import { User } from '../users/user.entity.js';
-import { actionItemsQuery, type ActionItemRow, sortKey } from './action-item-queries.js';
+import {
+  actionItemsQuery,
+  type ActionItemRow,
+  sortKey,
+  visibleActionItem,
+} from './action-item-queries.js';
 import { actionItemTransition, type ActionItemStatus, isClosed } from './action-item-status.js';
 import type {
   ActionItemDto,
@@ -44,11 +48,12 @@ export class ActionItemsService {
       actionItemsQuery(em, caller, filters, { limit, cursor }),
     );
     const sort = filters.sort ?? 'dueDate';
+    const today = todayByZone();
     return toPage(
       rows,
       limit,
       (row) => sortKey(row, sort),
-      (row) => presentRow(row),
+      (row) => presentRow(row, today),
     );
   }
 
@@ -65,11 +70,12 @@ export class ActionItemsService {
       const rows = await this.uow.read((em) =>
         actionItemsQuery(em, caller, filters, { limit: 1000, cursor }),
       );
+      const today = todayByZone();
       const page = toPage(
         rows,
         1000,
         (row) => sortKey(row, sort),
-        (row) => presentRow(row),
+        (row) => presentRow(row, today),
       );
       yield page.data;
       if (!page.nextCursor) {
@@ -159,14 +165,8 @@ export async function findVisible(
   caller: AuthUser,
   id: string,
 ): Promise<ActionItemRow> {
-  const item = await em
-    .createQueryBuilder(ActionItem, 'ai')
-    .innerJoin(User, 'owner', 'owner.id = ai.owner_id')
-    .addSelect('owner.timezone', 'ownerTimezone')
-    .where('ai.id = :id', { id })
-    .getRawAndEntities<{ ownerTimezone: string }>();
-  const entity = item.entities[0];
-  const row = entity ? Object.assign(entity, { ownerTimezone: item.raw[0].ownerTimezone }) : null;
+  const row = await visibleActionItem(em, caller, id);
+  // The statement is scoped already; the check stays as the one rule's home.
   assertVisible(caller, row, 'Action item');
   return row;
 }
@@ -284,7 +284,26 @@ function changesFields(item: ActionItem, dto: UpdateActionItemDto): boolean {
   );
 }
 
-export function presentRow(row: ActionItemRow, now: Date = new Date()): ActionItemDto {
+/**
+ * Today's date in each owner timezone for one response: every row of a page says `overdue`
+ * against the same instant, and each zone is formatted once.
+ */
+export function todayByZone(now: Date = new Date()): (timezone: string) => string {
+  const days = new Map<string, string>();
+  return (timezone) => {
+    let day = days.get(timezone);
+    if (day === undefined) {
+      day = todayIn(timezone, now);
+      days.set(timezone, day);
+    }
+    return day;
+  };
+}
+
+export function presentRow(
+  row: ActionItemRow,
+  today: (timezone: string) => string = todayByZone(),
+): ActionItemDto {
   return {
     id: row.id,
     code: row.code,
@@ -299,7 +318,7 @@ export function presentRow(row: ActionItemRow, now: Date = new Date()): ActionIt
     policyItemId: row.policyItemId,
     visibility: row.visibility,
     completedAt: row.completedAt,
-    overdue: !isClosed(row.status) && row.dueDate < todayIn(row.ownerTimezone, now),
+    overdue: !isClosed(row.status) && row.dueDate < today(row.ownerTimezone),
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { dataSourceOptions, openDataSource } from './data-source.js';
+import { DatabaseMaintenance } from './maintenance.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 @Global()
@@ -14,7 +15,7 @@ import { UnitOfWork } from './unit-of-work.js';
       dataSourceFactory: (options) => openDataSource(options!),
     }),
   ],
-  providers: [UnitOfWork],
+  providers: [UnitOfWork, DatabaseMaintenance],
   exports: [UnitOfWork],
 })
 export class DatabaseModule {}

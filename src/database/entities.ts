@@ -18,6 +18,7 @@ import { Workflow1763800000000 } from './migrations/1763800000000-workflow.js';
 import { Reminders1763900000000 } from './migrations/1763900000000-reminders.js';
 import { Audit1764000000000 } from './migrations/1764000000000-audit.js';
 import { RateLimits1764200000000 } from './migrations/1764200000000-rate-limits.js';
+import { Statistics1764300000000 } from './migrations/1764300000000-statistics.js';
 import { AuditEvent, AuditHead } from '../audit/audit-event.entity.js';
 import { CalendarFeed } from '../calendar/calendar-feed.entity.js';
 import { Notification } from '../notifications/notification.entity.js';
@@ -54,4 +55,5 @@ export const MIGRATIONS = [
   Reminders1763900000000,
   Audit1764000000000,
   RateLimits1764200000000,
+  Statistics1764300000000,
 ];

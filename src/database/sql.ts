@@ -1,4 +1,5 @@
-import type { EntityManager } from 'typeorm';
+import type BetterSqlite3 from 'better-sqlite3';
+import { type EntityManager, QueryFailedError } from 'typeorm';
 
 export type SqlValue = string | number | boolean | null;
 
@@ -8,7 +9,17 @@ export interface SqlResult<T> {
   affected: number;
 }
 
-const sqliteTexts = new Map<string, { text: string; order: number[] }>();
+/** A statement written with `$n`, as SQLite takes it: `?` and the order of the values. */
+interface SqliteText {
+  text: string;
+  order: number[];
+}
+
+const sqliteTexts = new Map<string, SqliteText>();
+
+/** Prepared statements per SQLite connection; the texts are constants, so few. */
+const prepared = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+const MOST_PREPARED = 500;
 
 /**
  * Runs one statement written once for both databases, with PostgreSQL's `$1..$n`
@@ -21,32 +32,77 @@ export async function sql<T = Record<string, unknown>>(
   text: string,
   params: readonly SqlValue[] = [],
 ): Promise<SqlResult<T>> {
-  let query = text;
-  let values: unknown[] = params as unknown[];
   if (em.connection.options.type !== 'postgres') {
-    let converted = sqliteTexts.get(text);
-    if (!converted) {
-      const order: number[] = [];
-      const replaced = text.replace(/\$(\d+)/g, (_, n: string) => {
-        order.push(Number(n) - 1);
-        return '?';
-      });
-      converted = { text: replaced, order };
-      sqliteTexts.set(text, converted);
-    }
-    query = converted.text;
-    values = converted.order.map((index) => params[index]);
+    return runOnSqlite<T>(em, text, params);
   }
   const runner = em.queryRunner;
   if (runner && !runner.isReleased) {
-    return toResult(await runner.query(query, values, true));
+    return toResult(await runner.query(text, params as unknown[], true));
   }
   const own = em.connection.createQueryRunner();
   try {
-    return toResult(await own.query(query, values, true));
+    return toResult(await own.query(text, params as unknown[], true));
   } finally {
     await own.release();
   }
+}
+
+/**
+ * SQLite: straight on the driver's one connection, which a unit's transaction (if any) is
+ * open on, with statements prepared once. TypeORM's query runner would add a query runner
+ * and entity manager per call and several promises per statement, for logging and
+ * subscribers this service does not use; on the hot read that was a good part of the time.
+ */
+function runOnSqlite<T>(
+  em: EntityManager,
+  text: string,
+  params: readonly SqlValue[],
+): SqlResult<T> {
+  let converted = sqliteTexts.get(text);
+  if (!converted) {
+    const order: number[] = [];
+    const replaced = text.replace(/\$(\d+)/g, (_, n: string) => {
+      order.push(Number(n) - 1);
+      return '?';
+    });
+    converted = { text: replaced, order };
+    sqliteTexts.set(text, converted);
+  }
+  // better-sqlite3 binds no booleans.
+  const values = converted.order.map((index) => {
+    const value = params[index];
+    return typeof value === 'boolean' ? Number(value) : value;
+  });
+  const db = (em.connection.driver as unknown as { databaseConnection: BetterSqlite3.Database })
+    .databaseConnection;
+  try {
+    const statement = preparedStatement(db, converted.text);
+    if (statement.reader) {
+      const rows = statement.all(values) as T[];
+      return { rows, affected: rows.length };
+    }
+    return { rows: [], affected: statement.run(values).changes };
+  } catch (error) {
+    // As TypeORM reports it (the driver's code, e.g. SQLITE_CONSTRAINT_UNIQUE, is kept).
+    throw new QueryFailedError(converted.text, values, error as Error);
+  }
+}
+
+function preparedStatement(db: BetterSqlite3.Database, text: string): BetterSqlite3.Statement {
+  let statements = prepared.get(db);
+  if (!statements) {
+    statements = new Map();
+    prepared.set(db, statements);
+  }
+  let statement = statements.get(text);
+  if (!statement) {
+    statement = db.prepare(text);
+    if (statements.size >= MOST_PREPARED) {
+      statements.delete(statements.keys().next().value!);
+    }
+    statements.set(text, statement);
+  }
+  return statement;
 }
 
 function toResult<T>(result: { records?: unknown[]; affected?: number }): SqlResult<T> {

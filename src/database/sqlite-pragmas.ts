@@ -3,15 +3,18 @@ import type BetterSqlite3 from 'better-sqlite3';
 /**
  * The pragmas the service relies on: WAL with synchronous=FULL so that a write acknowledged
  * to a client survives kill -9 and power loss; foreign keys; a busy timeout for the backup
- * and seed commands that open the file beside the service; a memory map large enough that a
- * million-row table reads as fast as a small one.
+ * and seed commands that open the file beside the service. Reads go through a 16 MiB page
+ * cache and no memory map: every mapped page a read touches counts in the process's RSS (a
+ * filtered list scanning 100k items mapped ~100 MiB), while a cached page costs the same
+ * for the hot read and the OS page cache keeps the rest of the file.
  */
 export const REQUIRED_PRAGMAS = {
   journal_mode: 'wal',
   synchronous: 2, // FULL
   foreign_keys: 1,
   busy_timeout: 5000,
-  mmap_size: 1024 * 1024 * 1024,
+  mmap_size: 0,
+  cache_size: -16 * 1024, // KiB
 } as const;
 
 export function applyPragmas(db: BetterSqlite3.Database): void {
@@ -26,9 +29,7 @@ export function verifyPragmas(db: BetterSqlite3.Database): void {
   const wrong: string[] = [];
   for (const [name, expected] of Object.entries(REQUIRED_PRAGMAS)) {
     const actual: unknown = db.pragma(name, { simple: true });
-    // SQLite may cap mmap_size below the request (SQLITE_MAX_MMAP_SIZE); any map will do.
-    const ok = name === 'mmap_size' ? Number(actual) > 0 : String(actual) === String(expected);
-    if (!ok) {
+    if (String(actual) !== String(expected)) {
       wrong.push(`${name} is ${String(actual)}, expected ${expected}`);
     }
   }

@@ -54,13 +54,14 @@ describe('SQLite pragmas', () => {
   }
 
   describe('openDatabase', () => {
-    it('runs with WAL, synchronous=FULL, foreign keys, a busy timeout and a memory map', async () => {
+    it('runs with WAL, synchronous=FULL, foreign keys, a busy timeout, a 16 MiB page cache and no memory map', async () => {
       const dataSource = await openAndTrack();
       expect(await pragma(dataSource, 'journal_mode')).toBe('wal');
       expect(await pragma(dataSource, 'synchronous')).toBe(2);
       expect(await pragma(dataSource, 'foreign_keys')).toBe(1);
       expect(await pragma(dataSource, 'busy_timeout')).toBe(5000);
-      expect(Number(await pragma(dataSource, 'mmap_size'))).toBeGreaterThan(0);
+      expect(await pragma(dataSource, 'mmap_size')).toBe(0);
+      expect(await pragma(dataSource, 'cache_size')).toBe(-16384);
     });
 
     it('keeps foreign keys on after the migrations, which turn them off while they run', async () => {
@@ -93,22 +94,25 @@ describe('SQLite pragmas', () => {
   describe('verifyPragmas', () => {
     it('names every pragma a default connection gets wrong, and only those', () => {
       const db = raw();
-      // better-sqlite3's defaults on a new file: rollback journal, no memory map; synchronous
-      // FULL, foreign keys and the 5 s busy timeout are already right.
+      // better-sqlite3's defaults on a new file: rollback journal, a 16,000 KiB page cache;
+      // synchronous FULL, foreign keys, the 5 s busy timeout and no memory map are right.
+      expect(db.pragma('mmap_size', { simple: true })).toBe(0);
       expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
       expect(db.pragma('synchronous', { simple: true })).toBe(2);
 
       const message = captureMessage(() => verifyPragmas(db));
       expect(message).toMatch(/^SQLite is not configured as required/);
       expect(message).toContain('journal_mode is delete, expected wal');
-      expect(message).toContain('mmap_size is 0');
+      expect(message).toContain('cache_size is -16000, expected -16384');
+      expect(message).not.toContain('mmap_size');
       expect(message).not.toContain('synchronous');
       expect(message).not.toContain('foreign_keys');
       expect(message).not.toContain('busy_timeout');
     });
 
-    it('names synchronous, foreign_keys and busy_timeout when they are off', () => {
+    it('names synchronous, foreign_keys, busy_timeout and a memory map when they are wrong', () => {
       const db = raw();
+      db.pragma('mmap_size = 1048576');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = OFF');
       db.pragma('busy_timeout = 0');
@@ -116,6 +120,7 @@ describe('SQLite pragmas', () => {
       expect(message).toContain('synchronous is 1, expected 2');
       expect(message).toContain('foreign_keys is 0, expected 1');
       expect(message).toContain('busy_timeout is 0, expected 5000');
+      expect(message).toContain('mmap_size is 1048576, expected 0');
     });
 
     it('passes once applyPragmas has run', () => {
