@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
 export type SqlValue = string | number | boolean | null;
@@ -32,18 +33,42 @@ export async function sql<T = Record<string, unknown>>(
   text: string,
   params: readonly SqlValue[] = [],
 ): Promise<SqlResult<T>> {
-  if (em.connection.options.type !== 'postgres') {
-    return runOnSqlite<T>(em, text, params);
+  return em.connection.options.type === 'postgres'
+    ? runOnPostgres<T>(em, text, params)
+    : runOnSqlite<T>(em, text, params);
+}
+
+/** Names of PostgreSQL prepared statements, one per constant text (the same on every connection). */
+const statementNames = new Map<string, string>();
+const MOST_NAMED = 1000;
+
+/**
+ * PostgreSQL: on the unit's connection when `em` belongs to a transaction, else on any pooled
+ * one, as a named statement, so each connection parses and plans a text once rather than on
+ * every call (TypeORM sends every query unnamed).
+ */
+async function runOnPostgres<T>(
+  em: EntityManager,
+  text: string,
+  params: readonly SqlValue[],
+): Promise<SqlResult<T>> {
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < MOST_NAMED) {
+    name = `jwg_${statementNames.size + 1}`;
+    statementNames.set(text, name);
   }
+  const query = { name, text, values: params as unknown[] };
   const runner = em.queryRunner;
-  if (runner && !runner.isReleased) {
-    return toResult(await runner.query(text, params as unknown[], true));
-  }
-  const own = em.connection.createQueryRunner();
   try {
-    return toResult(await own.query(text, params as unknown[], true));
-  } finally {
-    await own.release();
+    const result: QueryResult =
+      runner && !runner.isReleased
+        ? await ((await runner.connect()) as PoolClient).query(query)
+        : await (em.connection.driver as unknown as { master: Pool }).master.query(query);
+    const rows = result.rows as T[];
+    return { rows, affected: result.rowCount ?? rows.length };
+  } catch (error) {
+    // As TypeORM reports it: the driver's fields, such as the SQLSTATE `code`, are kept.
+    throw new QueryFailedError(text, params as unknown[], error as Error);
   }
 }
 
@@ -103,11 +128,6 @@ function preparedStatement(db: BetterSqlite3.Database, text: string): BetterSqli
     statements.set(text, statement);
   }
   return statement;
-}
-
-function toResult<T>(result: { records?: unknown[]; affected?: number }): SqlResult<T> {
-  const rows = (result.records ?? []) as T[];
-  return { rows, affected: result.affected ?? rows.length };
 }
 
 /** True when the manager talks to PostgreSQL. */
