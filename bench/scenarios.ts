@@ -182,6 +182,10 @@ export function createScenarios(fixtures: Fixtures, runId: string): ScenarioSet 
         },
       ],
       settle: async (url, tokens) => {
+        // A request the load tool gave up on at the end of a run may still be in flight: on
+        // PostgreSQL, where requests do not queue behind each other, a read now could come
+        // back before it commits, and the next run would send a stale If-Match (a true 412).
+        await new Promise((resolve) => setTimeout(resolve, 500));
         for (const i of unanswered) {
           const response = await fetch(`${url}/api/v1/action-items/${fixtures.patchIds[i]}`, {
             headers: { authorization: `Bearer ${tokens.secretariat}` },
