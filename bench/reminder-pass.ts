@@ -24,7 +24,7 @@ import { UnitOfWork } from '../src/database/unit-of-work.js';
 import { Mailer } from '../src/notifications/mailer.js';
 import { RemindersService } from '../src/reminders/reminders.service.js';
 import { benchDatabase } from './database.js';
-import { type Cell, type RowWriter, rowWriter } from './rows.js';
+import { type Cell, type RowWriter, rowWriter, MEETING_COLUMNS, USER_COLUMNS } from './rows.js';
 
 /** 10:00 in New York and 19:30 in Kolkata: past the 08:00 send hour on both sides. */
 const NOW = new Date('2027-06-15T14:00:00.000Z');
@@ -76,20 +76,6 @@ interface Owner {
   delegation: 'IN' | 'US';
 }
 
-const USER_COLUMNS = [
-  'id',
-  'username',
-  'display_name',
-  'role',
-  'delegation',
-  'email',
-  'timezone',
-  'active',
-  'password_hash',
-  'created_at',
-  'updated_at',
-] as const;
-
 async function plant(writer: RowWriter, items: number, ownerCount: number): Promise<Owner[]> {
   const at = new Date().toISOString();
   await writer.insert(
@@ -132,37 +118,21 @@ async function plant(writer: RowWriter, items: number, ownerCount: number): Prom
   await writer.insert('users', USER_COLUMNS, users);
 
   // One planned meeting a week out: meeting_upcoming for every user, as in real life.
-  await writer.insert(
-    'meetings',
+  await writer.insert('meetings', MEETING_COLUMNS, [
     [
-      'id',
-      'number',
-      'title',
-      'kind',
-      'starts_on',
-      'ends_on',
-      'location',
-      'host_delegation',
-      'status',
-      'created_at',
-      'updated_at',
+      randomUUID(),
+      1,
+      'Plenary',
+      'plenary',
+      addDays(TODAY, 7),
+      addDays(TODAY, 9),
+      'New Delhi',
+      'IN',
+      'planned',
+      at,
+      at,
     ],
-    [
-      [
-        randomUUID(),
-        1,
-        'Plenary',
-        'plenary',
-        addDays(TODAY, 7),
-        addDays(TODAY, 9),
-        'New Delhi',
-        'IN',
-        'planned',
-        at,
-        at,
-      ],
-    ],
-  );
+  ]);
 
   const itemColumns = [
     'id',

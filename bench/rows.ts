@@ -11,6 +11,36 @@ import type { DataSource, QueryRunner } from 'typeorm';
 
 export type Cell = string | number | boolean | null;
 
+/** The users columns the bench fills (both seeders). */
+export const USER_COLUMNS = [
+  'id',
+  'username',
+  'display_name',
+  'role',
+  'delegation',
+  'email',
+  'timezone',
+  'active',
+  'password_hash',
+  'created_at',
+  'updated_at',
+] as const;
+
+/** The meetings columns the bench fills (both seeders). */
+export const MEETING_COLUMNS = [
+  'id',
+  'number',
+  'title',
+  'kind',
+  'starts_on',
+  'ends_on',
+  'location',
+  'host_delegation',
+  'status',
+  'created_at',
+  'updated_at',
+] as const;
+
 export interface RowWriter {
   insert(table: string, columns: readonly string[], rows: readonly Cell[][]): Promise<void>;
   /** Commits what was written and leaves the database ready to be measured. */

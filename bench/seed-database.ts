@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { hashPassword } from '../src/auth/passwords.js';
 import { addDays } from '../src/common/dates.js';
 import type { BenchDatabase } from './database.js';
-import { type Cell, type RowWriter, rowWriter } from './rows.js';
+import { type Cell, type RowWriter, rowWriter, MEETING_COLUMNS, USER_COLUMNS } from './rows.js';
 
 export const BENCH_PASSWORD = 'bench-password-2021';
 
@@ -133,20 +133,6 @@ export async function seedDatabase(
   }
 }
 
-const USER_COLUMNS = [
-  'id',
-  'username',
-  'display_name',
-  'role',
-  'delegation',
-  'email',
-  'timezone',
-  'active',
-  'password_hash',
-  'created_at',
-  'updated_at',
-] as const;
-
 async function plant(
   writer: RowWriter,
   options: SeedOptions,
@@ -253,23 +239,7 @@ async function plant(
     (held ? heldMeetings : meetingIds).push(id);
     startsOn = held ? addDays(startsOn, 45) : addDays(today, 30 + (n % 300));
   }
-  await writer.insert(
-    'meetings',
-    [
-      'id',
-      'number',
-      'title',
-      'kind',
-      'starts_on',
-      'ends_on',
-      'location',
-      'host_delegation',
-      'status',
-      'created_at',
-      'updated_at',
-    ],
-    meetings,
-  );
+  await writer.insert('meetings', MEETING_COLUMNS, meetings);
 
   const policyStatuses = ['proposed', 'under_discussion', 'agreed_in_principle', 'implemented'];
   const jointPolicyIds: string[] = [];
