@@ -44,11 +44,13 @@ export class ActionItemsService {
 
   async list(caller: AuthUser, query: ListActionItemsQueryDto): Promise<Page<ActionItemDto>> {
     const { limit = DEFAULT_PAGE_SIZE, cursor, ...filters } = query;
+    // One instant for the overdue filter and the `overdue` field, so they agree at midnight.
+    const now = new Date();
     const rows = await this.uow.read((em) =>
-      actionItemsQuery(em, caller, filters, { limit, cursor }),
+      actionItemsQuery(em, caller, filters, { limit, cursor }, now),
     );
     const sort = filters.sort ?? 'dueDate';
-    const today = todayByZone();
+    const today = todayByZone(now);
     return toPage(
       rows,
       limit,
@@ -67,10 +69,11 @@ export class ActionItemsService {
     const sort = filters.sort ?? 'dueDate';
     let cursor: string | undefined;
     for (;;) {
+      const now = new Date();
       const rows = await this.uow.read((em) =>
-        actionItemsQuery(em, caller, filters, { limit: 1000, cursor }),
+        actionItemsQuery(em, caller, filters, { limit: 1000, cursor }, now),
       );
-      const today = todayByZone();
+      const today = todayByZone(now);
       const page = toPage(
         rows,
         1000,
