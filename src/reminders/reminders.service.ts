@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { v7 as orderedId } from 'uuid';
 import {
   In,
   LessThan,
@@ -9,7 +10,6 @@ import {
 import { ActionItem } from '../action-items/action-item.entity.js';
 import { recordEvent } from '../audit/audit-log.js';
 import { insertRows } from '../database/bulk-insert.js';
-import { orderedId } from '../database/ordered-id.js';
 import { databaseNow, isPostgres, sql, type SqlValue } from '../database/sql.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { canSee } from '../common/access.js';

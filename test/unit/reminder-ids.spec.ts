@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { orderedId } from '../../src/database/ordered-id.js';
+import { v7 as orderedId } from 'uuid';
 
-describe('orderedId', () => {
+/**
+ * Reminders and notifications take version 7 UUIDs (the uuid package) so that bulk inserts
+ * append to the primary key's B-tree: this is the property the reminder pass relies on.
+ */
+describe('ordered ids for reminders and notifications', () => {
   it('makes version 7 UUIDs that sort in the order they were made', () => {
     const ids = Array.from({ length: 20000 }, () => orderedId());
     for (const id of ids) {
