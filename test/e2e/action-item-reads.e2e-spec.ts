@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { insertRows } from '../../src/database/bulk-insert.js';
+import type { ActionItemJson } from '../support/action-item-json.js';
 import { type Account, createTestApp, SEED_PASSWORD, type TestApp } from '../support/test-app.js';
 
 /**
@@ -11,25 +12,7 @@ import { type Account, createTestApp, SEED_PASSWORD, type TestApp } from '../sup
  * timezones a day apart, and delegation-only items that the other side never sees.
  */
 
-interface Item {
-  id: string;
-  code: string;
-  title: string;
-  description: string;
-  status: string;
-  ownerId: string;
-  ownerDelegation: string;
-  dueDate: string;
-  meetingId: string | null;
-  agendaItemId: string | null;
-  policyItemId: string | null;
-  visibility: string;
-  completedAt: string | null;
-  overdue: boolean;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+type Item = ActionItemJson;
 
 /** A row as the oracle sees it: the item and its owner's timezone. */
 type Row = Omit<Item, 'overdue'> & { timezone: string };

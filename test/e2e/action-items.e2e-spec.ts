@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { insertRows } from '../../src/database/bulk-insert.js';
+import type { ActionItemJson } from '../support/action-item-json.js';
 import { type Account, createTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -9,25 +10,7 @@ import { type Account, createTestApp, type TestApp } from '../support/test-app.j
  * items, progress updates, the CSV export, If-Match and Idempotency-Key.
  */
 
-interface Item {
-  id: string;
-  code: string;
-  title: string;
-  description: string;
-  status: string;
-  ownerId: string;
-  ownerDelegation: string;
-  dueDate: string;
-  meetingId: string | null;
-  agendaItemId: string | null;
-  policyItemId: string | null;
-  visibility: string;
-  completedAt: string | null;
-  overdue: boolean;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+type Item = ActionItemJson;
 
 const FUTURE = '2099-06-30';
 const OUTSIDERS_OF_IN: Account[] = ['dsa.us', 'sec.us', 'delegate.us', 'observer.us', 'admin'];
