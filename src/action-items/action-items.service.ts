@@ -15,6 +15,7 @@ import { nextCode, nextCodes } from '../common/codes.js';
 import { todayIn } from '../common/dates.js';
 import { assertIfMatch } from '../common/if-match.js';
 import { DEFAULT_PAGE_SIZE, type Page, type PageQueryDto, toPage } from '../common/pagination.js';
+import { insertRows } from '../database/bulk-insert.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { updateVersioned } from '../database/versioned-update.js';
 import type { DelegationCode } from '../delegations/delegation.entity.js';
@@ -235,7 +236,29 @@ export async function insertActionItems(
     createdAt: now,
     updatedAt: now,
   }));
-  await em.insert(ActionItem, items);
+  await insertRows(
+    em,
+    'action_items',
+    ACTION_ITEM_COLUMNS,
+    items.map((item) => [
+      item.id,
+      item.code,
+      item.title,
+      item.description,
+      item.status,
+      item.ownerId,
+      item.ownerDelegation,
+      item.dueDate,
+      item.meetingId,
+      item.agendaItemId,
+      item.policyItemId,
+      item.visibility,
+      item.completedAt,
+      item.version,
+      item.createdAt,
+      item.updatedAt,
+    ]),
+  );
   for (const item of items) {
     await recordCreated(em, caller, 'action_item', item.id, item.visibility, {
       code: item.code,
@@ -249,6 +272,26 @@ export async function insertActionItems(
   }
   return items.map((item, i) => ({ ...item, ownerTimezone: checked[i].refs.ownerTimezone }));
 }
+
+/** The columns of ActionItem, in the order insertActionItems gives the values. */
+const ACTION_ITEM_COLUMNS = [
+  'id',
+  'code',
+  'title',
+  'description',
+  'status',
+  'owner_id',
+  'owner_delegation',
+  'due_date',
+  'meeting_id',
+  'agenda_item_id',
+  'policy_item_id',
+  'visibility',
+  'completed_at',
+  'version',
+  'created_at',
+  'updated_at',
+];
 
 /** Moves the status or throws: 403 for a move only managers make, 409 out of a closed state. */
 export function applyTransition(

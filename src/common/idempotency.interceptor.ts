@@ -13,14 +13,22 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { from, lastValueFrom, type Observable } from 'rxjs';
+import { sql } from '../database/sql.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import type { AuthUser } from './auth-user.js';
 import { canonicalJson } from './canonical-json.js';
-import { IdempotencyRecord } from './idempotency-record.entity.js';
 
 const NO_REPLAY = 'jwg:no-idempotency-replay';
 const LIFETIME_MS = 24 * 60 * 60 * 1000;
 const KEY = /^[\x21-\x7e]{1,200}$/;
+
+// Constant statements (sql() prepares each once) for the columns of IdempotencyRecord.
+const FIND_RECORD = `SELECT request_hash AS "requestHash", response_body AS "responseBody",
+  created_at AS "createdAt" FROM idempotency_records WHERE user_id = $1 AND key = $2`;
+const DELETE_RECORD = `DELETE FROM idempotency_records WHERE user_id = $1 AND key = $2`;
+const INSERT_RECORD = `INSERT INTO idempotency_records
+  (user_id, key, request_hash, status_code, response_body, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6)`;
 
 /** For routes whose answer holds secrets (new tokens): never stored, never replayed. */
 export const NoIdempotencyReplay = () => SetMetadata(NO_REPLAY, true);
@@ -63,7 +71,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return from(
       this.uow.transaction(async (em) => {
         const now = new Date();
-        const earlier = await em.findOneBy(IdempotencyRecord, { userId, key });
+        const {
+          rows: [earlier],
+        } = await sql<{ requestHash: string; responseBody: string; createdAt: string }>(
+          em,
+          FIND_RECORD,
+          [userId, key],
+        );
         if (earlier && Date.parse(earlier.createdAt) > now.getTime() - LIFETIME_MS) {
           if (earlier.requestHash !== requestHash) {
             throw new ConflictException('This Idempotency-Key was used for another request');
@@ -72,17 +86,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
           return JSON.parse(earlier.responseBody) as unknown;
         }
         if (earlier) {
-          await em.delete(IdempotencyRecord, { userId, key });
+          await sql(em, DELETE_RECORD, [userId, key]);
         }
         const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        await em.insert(IdempotencyRecord, {
+        await sql(em, INSERT_RECORD, [
           userId,
           key,
           requestHash,
           statusCode,
-          responseBody: JSON.stringify(body ?? null),
-          createdAt: now.toISOString(),
-        });
+          JSON.stringify(body ?? null),
+          now.toISOString(),
+        ]);
         return body;
       }),
     );

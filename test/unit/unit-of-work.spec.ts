@@ -172,13 +172,13 @@ describe(UnitOfWork.name, () => {
     expect(await read).toEqual(['committed']);
   });
 
-  it('runs units one at a time, in the order they were started', async () => {
+  it('runs units one at a time; reads in the order they came, writes too', async () => {
     const log: string[] = [];
     const units = Array.from({ length: 20 }, (_, i) => {
       const work = async (em: EntityManager) => {
         log.push(`start ${i}`);
         await em.query('SELECT 1');
-        // Later units finish their wait sooner: only the queue keeps them in order.
+        // Later units finish their wait sooner: only the turns keep them apart and in order.
         await sleep(20 - i);
         log.push(`end ${i}`);
         return i;
@@ -187,7 +187,123 @@ describe(UnitOfWork.name, () => {
     });
 
     expect(await Promise.all(units)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(log).toEqual(Array.from({ length: 20 }, (_, i) => [`start ${i}`, `end ${i}`]).flat());
+    const started = log.filter((entry) => entry.startsWith('start')).map((e) => Number(e.slice(6)));
+    // Never two at once: each start is followed by its own end.
+    expect(log).toEqual(started.flatMap((i) => [`start ${i}`, `end ${i}`]));
+    const reads = started.filter((i) => i % 3 === 0);
+    const writes = started.filter((i) => i % 3 !== 0);
+    expect(reads).toEqual([...reads].sort((a, b) => a - b));
+    expect(writes).toEqual([...writes].sort((a, b) => a - b));
+  });
+
+  describe('group commit', () => {
+    let commits: number;
+
+    beforeEach(() => {
+      commits = 0;
+      // The one query runner TypeORM's SQLite driver hands every caller.
+      const runner = dataSource.createQueryRunner();
+      const commit = runner.commitTransaction.bind(runner);
+      runner.commitTransaction = () => {
+        commits += 1;
+        return commit();
+      };
+    });
+
+    it('commits the writes waiting together once, each undone alone if it throws', async () => {
+      const writes = Array.from({ length: 10 }, (_, i) =>
+        uow.transaction(async (em) => {
+          await insert(em, `row-${i}`);
+          if (i === 4) {
+            throw new Intentional();
+          }
+          return i;
+        }),
+      );
+      const results = await Promise.allSettled(writes);
+
+      expect(commits).toBe(1);
+      expect(results.map((result) => result.status)).toEqual(
+        Array.from({ length: 10 }, (_, i) => (i === 4 ? 'rejected' : 'fulfilled')),
+      );
+      const expected = [0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => `row-${i}`);
+      expect(committedLabels()).toEqual(expected);
+    });
+
+    it('tells each caller only once its write is durable', async () => {
+      const seenWhenTold = await Promise.all(
+        ['a', 'b', 'c'].map((label) =>
+          uow.transaction((em) => insert(em, label)).then(() => committedLabels()),
+        ),
+      );
+      expect(commits).toBe(1);
+      expect(seenWhenTold).toEqual([
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+      ]);
+    });
+
+    it('fails every write of the group when the COMMIT fails, and goes on', async () => {
+      // A deferred foreign key is checked at COMMIT: the one write that breaks it passes its
+      // own savepoint and fails the shared commit.
+      await uow.transaction(async (em) => {
+        await em.query('CREATE TABLE parent (id INTEGER PRIMARY KEY)');
+        await em.query(
+          `CREATE TABLE child (id INTEGER PRIMARY KEY,
+             parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`,
+        );
+      });
+      commits = 0;
+      const group = [
+        uow.transaction((em) => insert(em, 'before')),
+        uow.transaction((em) => em.query('INSERT INTO child (parent_id) VALUES (42)')),
+        uow.transaction((em) => insert(em, 'after')),
+      ];
+      const results = await Promise.allSettled(group);
+
+      expect(commits).toBe(1);
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        expect(String((result as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+      }
+      expect(committedLabels()).toEqual([]);
+      await uow.transaction((em) => insert(em, 'next'));
+      expect(committedLabels()).toEqual(['next']);
+    });
+
+    it('fails the writes that ran when SQLite drops the transaction, and runs the rest', async () => {
+      const group = [
+        uow.transaction((em) => insert(em, 'lost')),
+        uow.transaction(async (em) => {
+          // As SQLite does on a full disk or an I/O error: the whole transaction is gone.
+          await em.query('ROLLBACK');
+          throw new Intentional();
+        }),
+        uow.transaction((em) => insert(em, 'kept')),
+      ];
+      const results = await Promise.allSettled(group);
+
+      expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+      expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(Intentional);
+      expect(committedLabels()).toEqual(['kept']);
+      expect(await uow.read(labels)).toEqual(['kept']);
+    });
+
+    it('runs a read that comes while writes wait before them, outside their transaction', async () => {
+      const order: string[] = [];
+      const write = uow.transaction(async (em) => {
+        order.push('write');
+        await insert(em, 'row');
+      });
+      const read = uow.read(async (em) => {
+        order.push('read');
+        return labels(em);
+      });
+      await expect(read).resolves.toEqual([]);
+      await write;
+      expect(order).toEqual(['read', 'write']);
+    });
   });
 
   it('goes on after a unit fails', async () => {
@@ -195,6 +311,10 @@ describe(UnitOfWork.name, () => {
     const failing = uow.read(() => {
       order.push('failing');
       return Promise.reject(new Intentional());
+    });
+    const throwingRead = uow.read(() => {
+      order.push('throwing read');
+      throw new Intentional();
     });
     const throwing = uow.transaction(() => {
       order.push('throwing');
@@ -205,9 +325,10 @@ describe(UnitOfWork.name, () => {
       await insert(em, 'after-failures');
     });
     await expect(failing).rejects.toThrow(Intentional);
+    await expect(throwingRead).rejects.toThrow(Intentional);
     await expect(throwing).rejects.toThrow(Intentional);
     await expect(next).resolves.toBeUndefined();
-    expect(order).toEqual(['failing', 'throwing', 'next']);
+    expect(order).toEqual(['failing', 'throwing read', 'throwing', 'next']);
     expect(await uow.read(labels)).toEqual(['after-failures']);
   });
 
