@@ -16,7 +16,8 @@
  *   --profile          instead of measuring, CPU-profile the service over each scenario
  *                      (and count and time its SQL statements)
  *   --dist DIR         the build to run (default dist; e.g. another branch's build to compare)
- *   --node-options=S   flags for the service's node (default as `npm start`: --max-semi-space-size=4)
+ *   --node-options=S   flags for the service's node (default as `npm start`:
+ *                      --max-semi-space-size=4 --heap-growing-percent=50)
  *   --keep             keep the temporary directory (and the PostgreSQL schema)
  *
  * Copies the build to a temporary directory (a concurrent `nest build` empties dist/), builds
@@ -125,7 +126,10 @@ function options(): Options {
       profile: { type: 'boolean', default: false },
       dist: { type: 'string', default: 'dist' },
       // As `npm start` runs the service: a smaller young generation keeps RSS down.
-      'node-options': { type: 'string', default: '--max-semi-space-size=4' },
+      'node-options': {
+        type: 'string',
+        default: '--max-semi-space-size=4 --heap-growing-percent=50',
+      },
       keep: { type: 'boolean', default: false },
     },
   });
