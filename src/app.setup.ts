@@ -14,6 +14,10 @@ import type { AppConfig } from './config/config.js';
 export const API_PREFIX = 'api/v1';
 const BODY_LIMIT = 100 * 1024;
 
+function noSchemas(): never {
+  throw new Error('Fastify route schemas are not used: DTOs validate requests (class-validator)');
+}
+
 /** Builds the application (not yet listening); shared by main.ts and the tests. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -22,6 +26,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     routerOptions: { maxParamLength: 2000 },
     trustProxy: process.env.TRUST_PROXY === 'true',
     genReqId: () => randomUUID(),
+    // Requests are validated by class-validator (createValidationPipe) and no route declares a
+    // Fastify schema, so Fastify's schema compilers (ajv, fast-json-stringify: ~100 modules)
+    // are never loaded. A route that declared one would fail the start-up with noSchemas.
+    schemaController: {
+      compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas },
+    },
     logger:
       config.logLevel === 'silent'
         ? false
