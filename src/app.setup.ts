@@ -1,18 +1,24 @@
 import rateLimit from '@fastify/rate-limit';
 import { DataSource } from 'typeorm';
 import { databaseRateLimitStore } from './common/rate-limit-store.js';
-import { ConsoleLogger } from '@nestjs/common';
+import { ConsoleLogger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type { RouteHandlerMethod } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module.js';
 import { ProblemSchema, problemResponse } from './common/openapi.js';
+import { loadSwagger } from './common/swagger.js';
 import { assertShallow, createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 
 export const API_PREFIX = 'api/v1';
 const BODY_LIMIT = 100 * 1024;
+
+function noSchemas(): never {
+  throw new Error('Fastify route schemas are not used: DTOs validate requests (class-validator)');
+}
 
 /** Builds the application (not yet listening); shared by main.ts and the tests. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -22,6 +28,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     routerOptions: { maxParamLength: 2000 },
     trustProxy: process.env.TRUST_PROXY === 'true',
     genReqId: () => randomUUID(),
+    // Requests are validated by class-validator (createValidationPipe) and no route declares a
+    // Fastify schema, so Fastify's schema compilers (ajv, fast-json-stringify: ~100 modules)
+    // are never loaded. A route that declared one would fail the start-up with noSchemas.
+    schemaController: {
+      compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas },
+    },
     logger:
       config.logLevel === 'silent'
         ? false
@@ -101,18 +113,91 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   });
   app.enableShutdownHooks();
 
-  const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('api/docs', app, document, {
+  serveApiDocs(app);
+}
+
+/**
+ * The routes SwaggerModule.setup('api/docs', ...) adds with the options below: Swagger UI and
+ * its start script, its files (@fastify/static, mounted twice), the document as JSON and YAML.
+ */
+const API_DOCS_ROUTES = [
+  '/api/docs',
+  '/api/docs/',
+  '/api/docs/index.html',
+  '/api/docs/LICENSE',
+  '/api/docs/swagger-ui-init.js',
+  '/api/docs/docs/swagger-ui-init.js',
+  '/api/docs/*',
+  '/api/docs/docs/*',
+  '/api/openapi.json',
+  '/api/docs-yaml',
+];
+
+/**
+ * Serves the OpenAPI document and Swagger UI without loading @nestjs/swagger at start (see
+ * common/swagger.ts). Fastify takes no route once listening, so the routes SwaggerModule would
+ * add are added now, and each runs SwaggerModule's own handler for it, which it gets on the
+ * first request to any of them (about half a second, once): the same handlers on the same
+ * routes as when SwaggerModule set them up here, so the same answers.
+ */
+function serveApiDocs(app: NestFastifyApplication): void {
+  let handlers: Promise<Map<string, RouteHandlerMethod>> | undefined;
+  const fastify = app.getHttpAdapter().getInstance();
+  for (const url of API_DOCS_ROUTES) {
+    fastify.get(url, async function (request, reply) {
+      handlers ??= swaggerHandlers(app);
+      await (await handlers).get(url)!.call(this, request, reply);
+      return reply;
+    });
+  }
+}
+
+/**
+ * SwaggerModule's route handlers for the service's document, taken from a route-only
+ * application it is set up on; that application is closed at once and never listens.
+ */
+async function swaggerHandlers(
+  app: NestFastifyApplication,
+): Promise<Map<string, RouteHandlerMethod>> {
+  const { SwaggerModule } = await loadSwagger();
+  const document = await buildOpenApiDocument(app);
+  const docs = await NestFactory.create<NestFastifyApplication>(
+    ApiDocsModule,
+    new FastifyAdapter(),
+    // A failure is this request's error, not a reason to stop the service.
+    { logger: false, abortOnError: false },
+  );
+  const handlers = new Map<string, RouteHandlerMethod>();
+  const instance = docs.getHttpAdapter().getInstance();
+  instance.addHook('onRoute', ({ method, url, handler }) => {
+    if ([method].flat().includes('GET')) {
+      handlers.set(url, handler);
+    }
+  });
+  SwaggerModule.setup('api/docs', docs, document, {
     jsonDocumentUrl: 'api/openapi.json',
     useGlobalPrefix: false,
   });
+  await docs.init();
+  await instance.ready(); // where the file server adds its routes
+  await docs.close();
+  const added = [...handlers.keys()].sort().join(', ');
+  if (added !== [...API_DOCS_ROUTES].sort().join(', ')) {
+    throw new Error(`SwaggerModule now adds other routes than API_DOCS_ROUTES: ${added}`);
+  }
+  return handlers;
 }
+
+/** Only SwaggerModule's routes, which it adds to the application itself. */
+@Module({})
+class ApiDocsModule {}
 
 /**
  * The OpenAPI document of every route. Each operation that needs a token also documents 401,
  * 403 and 404 (an id it cannot see is 404; a record-level refusal is 403).
  */
-export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+export async function buildOpenApiDocument(app: NestFastifyApplication): Promise<OpenAPIObject> {
+  const { DocumentBuilder, SwaggerModule } = await loadSwagger();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -24,7 +24,7 @@ async function main(target: string | undefined): Promise<void> {
       }),
     );
     await app.init();
-    writeFileSync(target, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);
+    writeFileSync(target, `${JSON.stringify(await buildOpenApiDocument(app), null, 2)}\n`);
     await app.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import {
   ApiOkResponse,
   ApiProduces,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/swagger.js';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth-user.js';
 import { CurrentUser, Roles } from '../common/decorators.js';

@@ -1,5 +1,5 @@
 import { NEXT_CURSOR } from '../common/pagination.js';
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '../common/swagger.js';
 import {
   IsIn,
   IsInt,

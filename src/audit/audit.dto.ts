@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../common/swagger.js';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto, NEXT_CURSOR } from '../common/pagination.js';
 

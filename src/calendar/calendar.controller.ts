@@ -7,7 +7,7 @@ import {
   ApiProduces,
   ApiProperty,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/swagger.js';
 import type { FastifyRequest } from 'fastify';
 import { API_PREFIX } from '../app.setup.js';
 import type { AuthUser } from '../common/auth-user.js';

@@ -1,6 +1,5 @@
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/config.js';
 import { ENTITIES, MIGRATIONS } from './entities.js';
@@ -107,6 +106,8 @@ async function migrate(dataSource: DataSource): Promise<void> {
 
 /** Creates the schema if it is missing (the name was checked as a plain identifier). */
 async function createSchema(url: string, schema: string): Promise<void> {
+  // Loaded here, not at the top: a SQLite instance never needs pg (~35 modules at start).
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '../common/swagger.js';
 import { ApiProblems } from '../common/openapi.js';
 import { PageQueryDto, type Page, NEXT_CURSOR } from '../common/pagination.js';
 import { DELEGATIONS } from './delegation.entity.js';

@@ -1,4 +1,9 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType, PartialType } from '@nestjs/swagger';
+import {
+  ApiProperty,
+  ApiPropertyOptional,
+  IntersectionType,
+  PartialType,
+} from '../common/swagger.js';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,

@@ -17,7 +17,7 @@ import {
   ApiOkResponse,
   ApiProperty,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/swagger.js';
 import { ActionItemDto } from '../action-items/action-item.dto.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { CurrentUser, Roles } from '../common/decorators.js';

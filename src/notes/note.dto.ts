@@ -1,5 +1,5 @@
 import { NEXT_CURSOR } from '../common/pagination.js';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../common/swagger.js';
 import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { DELEGATIONS, type DelegationCode } from '../delegations/delegation.entity.js';
 

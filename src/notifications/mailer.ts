@@ -1,5 +1,11 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import nodemailer, { type Transporter } from 'nodemailer';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Transporter } from 'nodemailer';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 
 export interface Mail {
@@ -19,14 +25,18 @@ const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTim
 
 /** E-mail over SMTP when SMTP_URL is set; without it, delivery is in-app only. */
 @Injectable()
-export class Mailer implements OnModuleDestroy {
+export class Mailer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(Mailer.name);
-  private readonly transport: Transporter | null;
+  private transport: Transporter | null = null;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.transport = config.smtpUrl
-      ? nodemailer.createTransport({ url: config.smtpUrl, ...TIMEOUTS })
-      : null;
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** nodemailer (~40 modules, 650 KiB of code) is loaded at start only when SMTP_URL is set. */
+  async onModuleInit(): Promise<void> {
+    if (this.config.smtpUrl) {
+      const { default: nodemailer } = await import('nodemailer');
+      this.transport = nodemailer.createTransport({ url: this.config.smtpUrl, ...TIMEOUTS });
+    }
   }
 
   get enabled(): boolean {

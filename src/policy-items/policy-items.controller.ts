@@ -15,7 +15,7 @@ import {
   ApiHeader,
   ApiOkResponse,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/swagger.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { CurrentUser, Roles } from '../common/decorators.js';
 import { versionsFromIfMatch } from '../common/if-match.js';

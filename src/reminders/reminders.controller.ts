@@ -5,7 +5,7 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
-} from '@nestjs/swagger';
+} from '../common/swagger.js';
 import { IsISO8601, IsOptional } from 'class-validator';
 import { Roles } from '../common/decorators.js';
 import { ApiProblems } from '../common/openapi.js';

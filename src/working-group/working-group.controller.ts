@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, Patch } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '../common/swagger.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { CurrentUser, Roles } from '../common/decorators.js';
 import { versionsFromIfMatch } from '../common/if-match.js';
