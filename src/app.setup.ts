@@ -145,7 +145,10 @@ function serveApiDocs(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   for (const url of API_DOCS_ROUTES) {
     fastify.get(url, async function (request, reply) {
-      handlers ??= swaggerHandlers(app);
+      handlers ??= swaggerHandlers(app).catch((error: unknown) => {
+        handlers = undefined; // the next request tries again
+        throw error;
+      });
       await (await handlers).get(url)!.call(this, request, reply);
       return reply;
     });
