@@ -48,7 +48,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * Most writes one SQLite transaction carries, so that reads waiting behind a long run of
  * writes are not kept long.
  */
-export const MOST_WRITES_PER_COMMIT = 64;
+const MOST_WRITES_PER_COMMIT = 64;
 
 /**
  * The one door to the database.
