@@ -273,8 +273,8 @@ export async function insertActionItems(
   return items.map((item, i) => ({ ...item, ownerTimezone: checked[i].refs.ownerTimezone }));
 }
 
-/** The columns of ActionItem, in the order insertActionItems gives the values. */
-const ACTION_ITEM_COLUMNS = [
+/** Every column of action_items, in the order insertActionItems gives the values. */
+export const ACTION_ITEM_COLUMNS = [
   'id',
   'code',
   'title',

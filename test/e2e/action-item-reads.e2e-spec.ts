@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { ACTION_ITEM_COLUMNS } from '../../src/action-items/action-items.service.js';
 import { insertRows } from '../../src/database/bulk-insert.js';
 import type { ActionItemJson } from '../support/action-item-json.js';
+import { addDays, todayIn } from '../support/dates.js';
 import { type Account, createTestApp, SEED_PASSWORD, type TestApp } from '../support/test-app.js';
 
 /**
@@ -38,21 +40,6 @@ const STATUSES = ['open', 'in_progress', 'blocked', 'done', 'cancelled'];
 const EAST = 'Pacific/Kiritimati';
 const WEST = 'Pacific/Pago_Pago';
 const CALLERS: Account[] = ['sec.in', 'sec.us', 'admin'];
-
-function todayIn(timeZone: string, now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
-}
-
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 const isClosed = (status: string) => status === 'done' || status === 'cancelled';
 const overdueOf = (row: Row, now: Date) =>
@@ -215,31 +202,7 @@ describe('action item reads', () => {
         ]);
       }
     }
-    await app.uow.transaction((em) =>
-      insertRows(
-        em,
-        'action_items',
-        [
-          'id',
-          'code',
-          'title',
-          'description',
-          'status',
-          'owner_id',
-          'owner_delegation',
-          'due_date',
-          'meeting_id',
-          'agenda_item_id',
-          'policy_item_id',
-          'visibility',
-          'completed_at',
-          'version',
-          'created_at',
-          'updated_at',
-        ],
-        planted,
-      ),
-    );
+    await app.uow.transaction((em) => insertRows(em, 'action_items', ACTION_ITEM_COLUMNS, planted));
     rows = await app.query<Row>(
       `SELECT ai.id AS "id", ai.code AS "code", ai.title AS "title",
          ai.description AS "description", ai.status AS "status", ai.owner_id AS "ownerId",

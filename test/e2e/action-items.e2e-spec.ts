@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { insertRows } from '../../src/database/bulk-insert.js';
 import type { ActionItemJson } from '../support/action-item-json.js';
+import { addDays, todayIn } from '../support/dates.js';
 import { type Account, createTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -15,22 +16,6 @@ type Item = ActionItemJson;
 const FUTURE = '2099-06-30';
 const OUTSIDERS_OF_IN: Account[] = ['dsa.us', 'sec.us', 'delegate.us', 'observer.us', 'admin'];
 const INSIDERS_OF_IN: Account[] = ['dsa.in', 'sec.in', 'delegate.in', 'observer.in'];
-
-/** Today's date (YYYY-MM-DD) in an IANA timezone. */
-function todayIn(timeZone: string, now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
-}
-
-function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 /** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF record ends. */
 function parseCsv(text: string): string[][] {
